@@ -1,0 +1,5 @@
+namespace Kgglm;
+
+internal static class AssemblyMarker
+{
+}
