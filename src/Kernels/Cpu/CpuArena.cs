@@ -30,7 +30,7 @@ internal sealed unsafe class CpuArena : DeviceArena
         if (tensor.Arena is not CpuArena arena)
         {
             throw new ArgumentException(
-                tensor.IsEmpty ? "empty tensor" : $"tensor of arena '{tensor.Arena.Name}' is not in CPU memory",
+                tensor.IsEmpty ? "empty tensor" : $"tensor of arena '{tensor.Arena!.Name}' is not in CPU memory",
                 nameof(tensor));
         }
 
@@ -43,7 +43,7 @@ internal sealed unsafe class CpuArena : DeviceArena
         if (tensor.Arena is not CpuArena arena)
         {
             throw new ArgumentException(
-                tensor.IsEmpty ? "empty tensor" : $"tensor of arena '{tensor.Arena.Name}' is not in CPU memory",
+                tensor.IsEmpty ? "empty tensor" : $"tensor of arena '{tensor.Arena!.Name}' is not in CPU memory",
                 nameof(tensor));
         }
 
