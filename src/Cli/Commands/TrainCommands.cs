@@ -1,0 +1,69 @@
+using Cocona;
+using Kgglm.Configuration;
+
+namespace Kgglm.Cli.Commands;
+
+/// <summary><c>kgglm pretrain</c>, <c>finetune</c>, <c>sample</c> and <c>tune</c>.</summary>
+public sealed class TrainCommands
+{
+    /// <summary>Pre-trains on random KG walks.</summary>
+    [Command("pretrain", Description = "pre-train KGGLM on random walks over the knowledge graph")]
+    public int Pretrain(
+        CommonOptions common,
+        TrainOptions train,
+        [Option("resume", Description = "continue the run in --output from its newest checkpoint")]
+        bool resume = false) =>
+        CliRunner.Run("pretrain", common.Debug, () =>
+        {
+            _ = Resolve(common, train);
+            _ = resume;
+            return CliRunner.NotYet("pretrain", "training is being built (path sampling, model, loop)");
+        });
+
+    /// <summary>Fine-tunes on user → item paths.</summary>
+    [Command("finetune", Description = "fine-tune on user→item paths (from --pre-model-path or scratch)")]
+    public int Finetune(
+        CommonOptions common,
+        TrainOptions train,
+        [Option("resume", Description = "continue the run in --output from its newest checkpoint")]
+        bool resume = false) =>
+        CliRunner.Run("finetune", common.Debug, () =>
+        {
+            _ = Resolve(common, train);
+            _ = resume;
+            return CliRunner.NotYet("finetune", "training is being built (path sampling, model, loop)");
+        });
+
+    /// <summary>Writes a path corpus.</summary>
+    [Command("sample", Description = "sample a path corpus (pretrain walks or finetune paths) to a file")]
+    public int Sample(
+        CommonOptions common,
+        TrainOptions train,
+        [Option("stage", Description = "pretrain | finetune")] string stage = "pretrain") =>
+        CliRunner.Run("sample", common.Debug, () =>
+        {
+            _ = Resolve(common, train);
+            _ = stage;
+            return CliRunner.NotYet("sample", "path sampling is being built");
+        });
+
+    /// <summary>Hyper-parameter search.</summary>
+    [Command("tune", Description = "hyper-parameter search over a hopwise params file")]
+    public int Tune(
+        CommonOptions common,
+        TrainOptions train,
+        [Argument(Description = "hopwise params file: `name choice [..]` lines")] string paramsFile,
+        [Option("algo", Description = "exhaustive | random | bayes")] string algo = "exhaustive",
+        [Option("max-evals", Description = "trials at most")] int? maxEvals = null,
+        [Option("resume", Description = "continue the study in --output")] bool resume = false) =>
+        CliRunner.Run("tune", common.Debug, () =>
+        {
+            _ = Resolve(common, train);
+            _ = (paramsFile, algo, maxEvals, resume);
+            return CliRunner.NotYet("tune", "it needs training and evaluation, still being built");
+        });
+
+    /// <summary>Resolves the configuration of a training command.</summary>
+    internal static ResolvedConfig Resolve(CommonOptions common, TrainOptions train) =>
+        ConfigResolver.Resolve(common.Files, common.Overrides().Concat(train.Overrides()));
+}

@@ -1,5 +1,0 @@
-namespace Kgglm;
-
-internal static class AssemblyMarker
-{
-}
