@@ -16,3 +16,9 @@ app.AddCommands<InfoCommand>();
 app.AddCommands<TrainCommands>();
 app.AddCommands<ServeCommands>();
 app.Run();
+
+// Cocona answers --help with exit code 129; asking for help is not a failure.
+if (Environment.ExitCode == 129 && args.Any(a => a is "--help" or "-h"))
+{
+    Environment.ExitCode = 0;
+}
