@@ -8,7 +8,11 @@ public class HuggingFaceConfigTests
 {
     static readonly HuggingFaceConfig Default = new()
     {
-        VocabSize = 35609, NPositions = 9, NEmbd = 768, NLayer = 6, NHead = 12,
+        VocabSize = 35609,
+        NPositions = 9,
+        NEmbd = 768,
+        NLayer = 6,
+        NHead = 12,
     };
 
     [Fact]
