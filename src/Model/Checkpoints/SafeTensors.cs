@@ -447,10 +447,9 @@ public sealed class SafeTensorsFile : IDisposable
     static void ReadEntries(string path, JsonElement root, long dataLength,
         List<SafeTensorInfo> tensors, Dictionary<string, string> metadata)
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
-
         if (root.ValueKind != JsonValueKind.Object)
             throw Fail(path, $"header is a JSON {root.ValueKind}, expected an object");
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (JsonProperty property in root.EnumerateObject())
         {
             if (!names.Add(property.Name))
