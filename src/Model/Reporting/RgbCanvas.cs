@@ -1,0 +1,202 @@
+namespace Kgglm.Reporting;
+
+/// <summary>An 8-bit RGB colour.</summary>
+public readonly record struct Rgb(byte R, byte G, byte B);
+
+/// <summary>
+/// A small raster to draw charts on: filled rectangles, thick lines, and text in a built-in 5×7
+/// bitmap font (digits, letters drawn as capitals, and common punctuation), scaled by an integer.
+/// Drawing outside the canvas is clipped.
+/// </summary>
+internal sealed class RgbCanvas
+{
+    public RgbCanvas(int width, int height, Rgb background)
+    {
+        Width = width;
+        Height = height;
+        Pixels = new byte[width * height * 3];
+        FillRectangle(0, 0, width, height, background);
+    }
+
+    public int Width { get; }
+
+    public int Height { get; }
+
+    /// <summary><c>[Height, Width, 3]</c>, row-major, top row first.</summary>
+    public byte[] Pixels { get; }
+
+    public Rgb this[int x, int y]
+    {
+        get
+        {
+            int i = (y * Width + x) * 3;
+            return new Rgb(Pixels[i], Pixels[i + 1], Pixels[i + 2]);
+        }
+    }
+
+    public void SetPixel(int x, int y, Rgb color)
+    {
+        if ((uint)x >= (uint)Width || (uint)y >= (uint)Height)
+            return;
+        int i = (y * Width + x) * 3;
+        Pixels[i] = color.R;
+        Pixels[i + 1] = color.G;
+        Pixels[i + 2] = color.B;
+    }
+
+    public void FillRectangle(int x, int y, int width, int height, Rgb color)
+    {
+        for (int yy = Math.Max(0, y); yy < Math.Min(Height, y + height); yy++)
+        {
+            for (int xx = Math.Max(0, x); xx < Math.Min(Width, x + width); xx++)
+                SetPixel(xx, yy, color);
+        }
+    }
+
+    /// <summary>A line <paramref name="thickness"/> pixels wide (square brush).</summary>
+    public void DrawLine(int x0, int y0, int x1, int y1, Rgb color, int thickness = 1)
+    {
+        int dx = Math.Abs(x1 - x0), dy = -Math.Abs(y1 - y0);
+        int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
+        int error = dx + dy;
+        int offset = (thickness - 1) / 2;
+        while (true)
+        {
+            FillRectangle(x0 - offset, y0 - offset, thickness, thickness, color);
+            if (x0 == x1 && y0 == y1)
+                break;
+            int e2 = 2 * error;
+            if (e2 >= dy)
+            {
+                error += dy;
+                x0 += sx;
+            }
+            if (e2 <= dx)
+            {
+                error += dx;
+                y0 += sy;
+            }
+        }
+    }
+
+    /// <summary>Width in pixels of <paramref name="text"/> at <paramref name="scale"/>.</summary>
+    public static int TextWidth(string text, int scale) =>
+        text.Length == 0 ? 0 : (text.Length * (GlyphWidth + 1) - 1) * scale;
+
+    /// <summary>Height in pixels of a line of text at <paramref name="scale"/>.</summary>
+    public static int TextHeight(int scale) => GlyphHeight * scale;
+
+    /// <summary>Draws <paramref name="text"/> with its top-left corner at (x, y).</summary>
+    public void DrawText(int x, int y, string text, Rgb color, int scale)
+    {
+        foreach (char c in text)
+        {
+            ReadOnlySpan<byte> rows = Glyph(c);
+            for (int gy = 0; gy < GlyphHeight; gy++)
+            {
+                for (int gx = 0; gx < GlyphWidth; gx++)
+                {
+                    if ((rows[gy] & (0x10 >> gx)) != 0)
+                        FillRectangle(x + gx * scale, y + gy * scale, scale, scale, color);
+                }
+            }
+            x += (GlyphWidth + 1) * scale;
+        }
+    }
+
+    /// <summary>
+    /// Draws <paramref name="text"/> rotated a quarter turn counter-clockwise (reading bottom
+    /// to top, as a y-axis label), with the bottom-left corner of the text at (x, y).
+    /// </summary>
+    public void DrawTextUp(int x, int y, string text, Rgb color, int scale)
+    {
+        foreach (char c in text)
+        {
+            ReadOnlySpan<byte> rows = Glyph(c);
+            for (int gy = 0; gy < GlyphHeight; gy++)
+            {
+                for (int gx = 0; gx < GlyphWidth; gx++)
+                {
+                    if ((rows[gy] & (0x10 >> gx)) != 0)
+                        FillRectangle(x + gy * scale, y - (gx + 1) * scale, scale, scale, color);
+                }
+            }
+            y -= (GlyphWidth + 1) * scale;
+        }
+    }
+
+    const int GlyphWidth = 5, GlyphHeight = 7;
+
+    // Seven rows per glyph, bit 4 the leftmost pixel. Lower-case letters use the capitals.
+    const string Characters = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.-+:/()_=,@%[]|#*? <>'";
+
+    static readonly byte[] Font =
+    [
+        0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E, // 0
+        0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E, // 1
+        0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F, // 2
+        0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E, // 3
+        0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02, // 4
+        0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E, // 5
+        0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E, // 6
+        0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08, // 7
+        0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E, // 8
+        0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C, // 9
+        0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11, // A
+        0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E, // B
+        0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E, // C
+        0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C, // D
+        0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F, // E
+        0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10, // F
+        0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F, // G
+        0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11, // H
+        0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E, // I
+        0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C, // J
+        0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11, // K
+        0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F, // L
+        0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11, // M
+        0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11, // N
+        0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E, // O
+        0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10, // P
+        0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D, // Q
+        0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11, // R
+        0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E, // S
+        0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, // T
+        0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E, // U
+        0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04, // V
+        0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A, // W
+        0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11, // X
+        0x11, 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04, // Y
+        0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F, // Z
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C, // .
+        0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00, // -
+        0x00, 0x04, 0x04, 0x1F, 0x04, 0x04, 0x00, // +
+        0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00, // :
+        0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00, // /
+        0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02, // (
+        0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08, // )
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1F, // _
+        0x00, 0x00, 0x1F, 0x00, 0x1F, 0x00, 0x00, // =
+        0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08, // ,
+        0x0E, 0x11, 0x17, 0x15, 0x17, 0x10, 0x0F, // @
+        0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03, // %
+        0x0E, 0x08, 0x08, 0x08, 0x08, 0x08, 0x0E, // [
+        0x0E, 0x02, 0x02, 0x02, 0x02, 0x02, 0x0E, // ]
+        0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, // |
+        0x0A, 0x0A, 0x1F, 0x0A, 0x1F, 0x0A, 0x0A, // #
+        0x00, 0x04, 0x15, 0x0E, 0x15, 0x04, 0x00, // *
+        0x0E, 0x11, 0x01, 0x02, 0x04, 0x00, 0x04, // ?
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // space
+        0x02, 0x04, 0x08, 0x10, 0x08, 0x04, 0x02, // <
+        0x08, 0x04, 0x02, 0x01, 0x02, 0x04, 0x08, // >
+        0x04, 0x04, 0x08, 0x00, 0x00, 0x00, 0x00, // '
+    ];
+
+    static ReadOnlySpan<byte> Glyph(char c)
+    {
+        int index = Characters.IndexOf(char.ToUpperInvariant(c), StringComparison.Ordinal);
+        if (index < 0)
+            index = Characters.IndexOf('?', StringComparison.Ordinal);
+        return Font.AsSpan(index * GlyphHeight, GlyphHeight);
+    }
+}
