@@ -5,7 +5,7 @@ namespace Kgglm.Paths;
 /// or sampling config. The message is one line naming the file, the field that differs (found
 /// and expected) and what to do about it.
 /// </summary>
-public sealed class CorpusFormatException : Exception
+public sealed class CorpusFormatException : KgglmException
 {
     /// <summary>Creates the exception with a one-line message.</summary>
     public CorpusFormatException(string message) : base(message) { }
