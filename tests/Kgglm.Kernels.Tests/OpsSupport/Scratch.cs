@@ -16,7 +16,7 @@ internal sealed class Scratch : IDisposable
     private readonly List<(long Offset, long Length)> _guards = [];
     private long _next;
 
-    public Scratch(long floats = 1 << 22) => _arena = new CpuArena("test", floats);
+    public Scratch(long floats = 1 << 21) => _arena = new CpuArena("test", floats);
 
     /// <summary>n floats set to <paramref name="values"/> (or zero), then a guard.</summary>
     public Tensor Floats(long n, ReadOnlySpan<float> values = default)
