@@ -10,7 +10,7 @@ namespace Kgglm.Kernels.Cpu;
 /// </summary>
 public sealed unsafe partial class CpuKernels
 {
-    /// <summary>Elements per work item of the element-wise ops (a multiple of every width).</summary>
+    /// <summary>Elements per work item of the element-wise ops (a multiple of any width).</summary>
     private const int ElementChunk = 16384;
 
     /// <summary>Columns per work item of the column-split reductions (one 64-byte line).</summary>
@@ -452,7 +452,8 @@ public sealed unsafe partial class CpuKernels
 
         if (C % NH != 0)
         {
-            throw new ArgumentException($"C: expected a multiple of NH = {NH}, found {C}", nameof(C));
+            throw new ArgumentException(
+                $"C: expected a multiple of NH = {NH}, found {C}", nameof(C));
         }
 
         CheckDropout(dropout);

@@ -14,9 +14,10 @@ namespace Kgglm.Kernels.Ops;
 ///                z = (z ^ z&gt;&gt;27) * 0x94D049BB133111EB; return z ^ z&gt;&gt;31   (mod 2^64)
 /// k  = splitmix64(splitmix64(splitmix64(seed) ^ (ulong)step) ^ (ulong)stream)
 /// K0 = (uint)k, K1 = (uint)(k &gt;&gt; 32)                                        (once per call)
-/// fmix32(h): h ^= h&gt;&gt;16; h *= 0x85EBCA6B; h ^= h&gt;&gt;13; h *= 0xC2B2AE35; h ^= h&gt;&gt;16
+/// fmix32(h): h ^= h&gt;&gt;16; h *= 0x85EBCA6B; h ^= h&gt;&gt;13; h *= 0xC2B2AE35;
+///            h ^= h&gt;&gt;16                                            (mod 2^32)
 /// element e (ulong): h = fmix32((uint)e ^ K0); h = fmix32(h ^ (uint)(e &gt;&gt; 32) ^ K1)
-/// u = (float)(h &gt;&gt; 8) * 2^-24      (exact: a 24-bit integer times a power of two, u in [0, 1))
+/// u = (float)(h &gt;&gt; 8) * 2^-24  (exact: a 24-bit integer times a power of two; u in [0, 1))
 /// keep iff u ≥ p; a kept element is multiplied by scale = 1f / (1f - p) (float arithmetic).
 /// </code>
 /// For a fixed high word the map from the low word to h is a bijection, so the 2^32 elements of a
@@ -116,7 +117,7 @@ internal static unsafe class Dropout
         float* x, long start, long end, DropoutSpec spec, float* output, SimdLevel simd) =>
         Apply(x, start, end, spec, output, simd);
 
-    /// <summary>dOutput, dInput: [n] (may alias); elements [start, end); dInput = (overwrite).</summary>
+    /// <summary>dOutput, dInput: [n] (may alias); elements [start, end); dInput =.</summary>
     public static void Backward(
         float* dOutput, long start, long end, DropoutSpec spec, float* dInput, SimdLevel simd) =>
         Apply(dOutput, start, end, spec, dInput, simd);

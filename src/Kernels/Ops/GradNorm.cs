@@ -30,7 +30,8 @@ internal static unsafe class GradNorm
             Vector512<double> a0 = Vector512<double>.Zero, a1 = Vector512<double>.Zero;
             for (; i + Lanes <= end; i += Lanes)
             {
-                (Vector512<double> lo, Vector512<double> hi) = Vector512.Widen(Vector512.Load(x + i));
+                (Vector512<double> lo, Vector512<double> hi) =
+                    Vector512.Widen(Vector512.Load(x + i));
                 a0 = Vector512.FusedMultiplyAdd(lo, lo, a0);
                 a1 = Vector512.FusedMultiplyAdd(hi, hi, a1);
             }
@@ -43,7 +44,8 @@ internal static unsafe class GradNorm
             Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
             for (; i + Lanes <= end; i += Lanes)
             {
-                (Vector256<double> l0, Vector256<double> h0) = Vector256.Widen(Vector256.Load(x + i));
+                (Vector256<double> l0, Vector256<double> h0) =
+                    Vector256.Widen(Vector256.Load(x + i));
                 (Vector256<double> l1, Vector256<double> h1) =
                     Vector256.Widen(Vector256.Load(x + i + 8));
                 a0 = Vector256.FusedMultiplyAdd(l0, l0, a0);

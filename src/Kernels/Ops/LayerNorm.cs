@@ -220,7 +220,8 @@ internal static unsafe class LayerNorm
             {
                 long o = (long)row * C + c;
                 TVec dy = TS.Load(dOutput + o);
-                TVec xhat = TS.Mul(TS.Sub(TS.Load(x + o), TS.Splat(mean[row])), TS.Splat(rstd[row]));
+                TVec xhat = TS.Mul(
+                    TS.Sub(TS.Load(x + o), TS.Splat(mean[row])), TS.Splat(rstd[row]));
                 accW = TS.Fma(dy, xhat, accW);
                 accB = TS.Add(accB, dy);
             }

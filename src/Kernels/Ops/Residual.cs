@@ -41,7 +41,8 @@ internal static unsafe class Residual
         for (; i + 4 * TS.Count <= end; i += 4 * TS.Count)
         {
             TS.Store(TS.Add(TS.Load(a + i), TS.Load(b + i)), y + i);
-            TS.Store(TS.Add(TS.Load(a + i + TS.Count), TS.Load(b + i + TS.Count)), y + i + TS.Count);
+            TS.Store(
+                TS.Add(TS.Load(a + i + TS.Count), TS.Load(b + i + TS.Count)), y + i + TS.Count);
             TS.Store(
                 TS.Add(TS.Load(a + i + 2 * TS.Count), TS.Load(b + i + 2 * TS.Count)),
                 y + i + 2 * TS.Count);

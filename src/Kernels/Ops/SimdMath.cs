@@ -60,7 +60,7 @@ internal unsafe interface ISimd<TVec>
     static abstract TVec DropoutFactor(long e0, DropoutKey key, float p, float scale);
 }
 
-/// <summary>Scalar helpers shared by the kernels, bit-compatible with the vector versions.</summary>
+/// <summary>Scalar helpers of the kernels, bit-compatible with the vector versions.</summary>
 internal static class SimdMath
 {
     // exp(x) = 2^n · exp(r), n = round(x·log2 e), r = x - n·ln 2 split in two (Cody-Waite) so
@@ -145,7 +145,8 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
 
     public static Vector512<float> Div(Vector512<float> a, Vector512<float> b) => a / b;
 
-    public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
+    public static Vector512<float> Fma(
+        Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
         Vector512.FusedMultiplyAdd(a, b, c);
 
     public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) =>
@@ -199,7 +200,8 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
 
     public static Vector256<float> Div(Vector256<float> a, Vector256<float> b) => a / b;
 
-    public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+    public static Vector256<float> Fma(
+        Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
         Vector256.FusedMultiplyAdd(a, b, c);
 
     public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) =>
@@ -285,7 +287,8 @@ internal readonly unsafe struct SimdVector : ISimd<Vector<float>>
         Vector<uint> h = DropoutKey.Fmix(lo ^ new Vector<uint>(key.K0));
         h = DropoutKey.Fmix(h ^ new Vector<uint>((uint)((ulong)e0 >> 32) ^ key.K1));
         Vector<float> u = Vector.ConvertToSingle(
-            Vector.AsVectorInt32(Vector.ShiftRightLogical(h, 8))) * new Vector<float>(DropoutKey.Unit);
+            Vector.AsVectorInt32(Vector.ShiftRightLogical(h, 8)))
+            * new Vector<float>(DropoutKey.Unit);
         return Vector.ConditionalSelect(
             Vector.GreaterThanOrEqual(u, new Vector<float>(p)),
             new Vector<float>(scale), Vector<float>.Zero);

@@ -129,7 +129,8 @@ public class DropoutTests
                 Assert.True(Math.Abs(got - e) <= 1e-12 * e, $"{got} vs {e}");
             }
 
-            Assert.Equal(BitConverter.DoubleToInt64Bits(first), BitConverter.DoubleToInt64Bits(got));
+            Assert.Equal(
+                BitConverter.DoubleToInt64Bits(first), BitConverter.DoubleToInt64Bits(got));
         }
 
         // The same bits at the best level: the lane structure does not depend on the width.

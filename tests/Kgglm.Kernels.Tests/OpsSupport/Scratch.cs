@@ -47,7 +47,8 @@ internal sealed class Scratch : IDisposable
             for (int i = 0; i < g.Length; i++)
             {
                 Assert.True(
-                    BitConverter.SingleToInt32Bits(g[i]) == BitConverter.SingleToInt32Bits(Sentinel),
+                    BitConverter.SingleToInt32Bits(g[i])
+                    == BitConverter.SingleToInt32Bits(Sentinel),
                     $"guard written at {i} past a buffer ending at {offset}");
             }
         }
@@ -155,7 +156,7 @@ internal static class Check
         return data;
     }
 
-    /// <summary>Managed bytes <paramref name="call"/> allocates on this thread after warm-up.</summary>
+    /// <summary>Bytes <paramref name="call"/> allocates on this thread after warm-up.</summary>
     public static long Allocated(Action call)
     {
         call();
