@@ -54,7 +54,8 @@ internal sealed class AtomicFileReader : IDisposable
         }
         var names = new List<string>();
         var types = new List<FieldType>();
-        foreach (var field in Encoding.UTF8.GetString(header).Split(Encoding.UTF8.GetString(separator)))
+        var separatorText = Encoding.UTF8.GetString(separator);
+        foreach (var field in Encoding.UTF8.GetString(header).Split(separatorText))
         {
             var text = field.Trim();
             int colon = text.LastIndexOf(':');
@@ -94,7 +95,9 @@ internal sealed class AtomicFileReader : IDisposable
     /// <summary>1-based line of the current row (1 = header).</summary>
     public long LineNumber { get; private set; }
 
-    /// <summary>Opens <paramref name="path"/>; a missing file is a <see cref="DataFormatException"/>.</summary>
+    /// <summary>
+    /// Opens <paramref name="path"/>; a missing file is a <see cref="DataFormatException"/>.
+    /// </summary>
     public static AtomicFileReader Open(string path, FileFormat format)
     {
         if (!File.Exists(path))
@@ -106,7 +109,8 @@ internal sealed class AtomicFileReader : IDisposable
             bufferSize: 1, FileOptions.SequentialScan);
         try
         {
-            return new AtomicFileReader(path, stream, Encoding.UTF8.GetBytes(format.FieldSeparator));
+            var separator = Encoding.UTF8.GetBytes(format.FieldSeparator);
+            return new AtomicFileReader(path, stream, separator);
         }
         catch
         {
@@ -128,7 +132,9 @@ internal sealed class AtomicFileReader : IDisposable
         return -1;
     }
 
-    /// <summary>Index of a column the caller cannot do without, optionally of a given type.</summary>
+    /// <summary>
+    /// Index of a column the caller cannot do without, optionally of a given type.
+    /// </summary>
     public int RequireColumn(string name, FieldType? type = null)
     {
         int column = ColumnOf(name);

@@ -6,8 +6,10 @@ namespace Kgglm.Data;
 /// </summary>
 public sealed class DataFormatException : Exception
 {
-    /// <summary>Creates the exception for <paramref name="path"/> at 1-based <paramref name="line"/>
-    /// (0 when the problem is the file as a whole).</summary>
+    /// <summary>
+    /// Creates the exception for <paramref name="path"/> at 1-based <paramref name="line"/>
+    /// (0 when the problem is the file as a whole).
+    /// </summary>
     public DataFormatException(string path, long line, string message)
         : base(line > 0 ? $"{path}:{line}: {message}" : $"{path}: {message}")
     {

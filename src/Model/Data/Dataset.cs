@@ -3,7 +3,8 @@ namespace Kgglm.Data;
 /// <summary>
 /// A loaded dataset: id maps, interactions per split, KG triples, the train graph, the
 /// vocabulary and display titles. Ids are hopwise's internal ids (0 = [PAD] in every space);
-/// graph nodes follow <see cref="KnowledgeGraph"/>'s layout; tokens follow <see cref="Vocabulary"/>.
+/// graph nodes follow <see cref="KnowledgeGraph"/>'s layout; tokens follow
+/// <see cref="Vocabulary"/>.
 /// </summary>
 public sealed class Dataset
 {
@@ -75,7 +76,9 @@ public sealed class Dataset
     /// </summary>
     public IdMap Entities { get; }
 
-    /// <summary>Relation names: [PAD], KG relations, inverses (kg_reverse_r), UI relation.</summary>
+    /// <summary>
+    /// Relation names: [PAD], KG relations, inverses (kg_reverse_r), UI relation.
+    /// </summary>
     public IdMap Relations { get; }
 
     /// <summary>Id of the user–item relation (<c>Relations.Count - 1</c>; 25 on ml-100k).</summary>

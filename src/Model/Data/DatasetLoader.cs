@@ -478,7 +478,8 @@ internal static class DatasetLoader
             var next = rows.FindAll(k =>
                 (entityBound is null || (entityBound.Contains(entityCount[kg.Head[k]])
                     && entityBound.Contains(entityCount[kg.Tail[k]])))
-                && (relationBound is null || relationBound.Contains(relationCount[kg.Relation[k]])));
+                && (relationBound is null
+                    || relationBound.Contains(relationCount[kg.Relation[k]])));
             if (next.Count == rows.Count)
             {
                 return rows;

@@ -5,7 +5,9 @@ namespace Kgglm.Data;
 /// <param name="Name">Dataset name, the stem of every file.</param>
 public sealed record DatasetLocation(string Folder, string Name)
 {
-    /// <summary>Path of the atomic file with extension <paramref name="extension"/> (no dot).</summary>
+    /// <summary>
+    /// Path of the atomic file with extension <paramref name="extension"/> (no dot).
+    /// </summary>
     public string FilePath(string extension) => Path.Combine(Folder, $"{Name}.{extension}");
 }
 

@@ -13,7 +13,9 @@ public sealed record DatasetOptions
     /// <summary>Which columns of which files are read (<c>load_col</c>).</summary>
     public LoadColumns LoadColumns { get; init; } = new();
 
-    /// <summary>Separators of the atomic files (<c>field_separator</c>, <c>seq_separator</c>).</summary>
+    /// <summary>
+    /// Separators of the atomic files (<c>field_separator</c>, <c>seq_separator</c>).
+    /// </summary>
     public FileFormat Format { get; init; } = new();
 
     /// <summary>Interaction and KG filters, applied in SPEC order.</summary>
@@ -31,7 +33,9 @@ public sealed record DatasetOptions
     public int Seed { get; init; } = 2024;
 }
 
-/// <summary>Column names of the atomic files; all ids in these columns are opaque strings.</summary>
+/// <summary>
+/// Column names of the atomic files; all ids in these columns are opaque strings.
+/// </summary>
 public sealed record FieldNames
 {
     /// <summary><c>USER_ID_FIELD</c>, default <c>user_id</c> (.inter and .user).</summary>
@@ -43,7 +47,9 @@ public sealed record FieldNames
     /// <summary><c>RATING_FIELD</c>, default <c>rating</c> (.inter, optional).</summary>
     public string Rating { get; init; } = "rating";
 
-    /// <summary><c>TIME_FIELD</c>, default <c>timestamp</c> (.inter, optional unless TO order).</summary>
+    /// <summary>
+    /// <c>TIME_FIELD</c>, default <c>timestamp</c> (.inter, optional unless TO order).
+    /// </summary>
     public string Time { get; init; } = "timestamp";
 
     /// <summary><c>HEAD_ENTITY_ID_FIELD</c>, default <c>head_id</c> (.kg).</summary>
@@ -72,7 +78,9 @@ public sealed record LoadColumns
     /// </summary>
     public bool AllColumns { get; init; }
 
-    /// <summary><c>load_col.inter</c>, default <c>[user_id, item_id, rating, timestamp]</c>.</summary>
+    /// <summary>
+    /// <c>load_col.inter</c>, default <c>[user_id, item_id, rating, timestamp]</c>.
+    /// </summary>
     public IReadOnlyList<string>? Inter { get; init; } =
         ["user_id", "item_id", "rating", "timestamp"];
 
@@ -109,14 +117,18 @@ public enum DuplicatePolicy
     /// <summary><c>rm_dup_inter: None</c> (default): duplicates are kept.</summary>
     Keep,
 
-    /// <summary><c>rm_dup_inter: first</c>: the earliest occurrence (by timestamp) is kept.</summary>
+    /// <summary>
+    /// <c>rm_dup_inter: first</c>: the earliest occurrence (by timestamp) is kept.
+    /// </summary>
     First,
 
     /// <summary><c>rm_dup_inter: last</c>: the latest occurrence (by timestamp) is kept.</summary>
     Last,
 }
 
-/// <summary>Interaction and KG filters; ml-100k defaults: none (only the link filter runs).</summary>
+/// <summary>
+/// Interaction and KG filters; ml-100k defaults: none (only the link filter runs).
+/// </summary>
 public sealed record FilterOptions
 {
     /// <summary><c>rm_dup_inter</c>, default <see cref="DuplicatePolicy.Keep"/>.</summary>
@@ -141,7 +153,9 @@ public sealed record FilterOptions
     /// </summary>
     public IntervalSet? EntityTripleCount { get; init; }
 
-    /// <summary><c>relation_kg_num_interval</c>, default null: bound on triples per relation.</summary>
+    /// <summary>
+    /// <c>relation_kg_num_interval</c>, default null: bound on triples per relation.
+    /// </summary>
     public IntervalSet? RelationTripleCount { get; init; }
 }
 
@@ -154,7 +168,9 @@ public sealed record KgOptions
     /// </summary>
     public bool ReverseRelations { get; init; }
 
-    /// <summary><c>ui_relation</c>, default <c>[UI-Relation]</c>: the user–item relation name.</summary>
+    /// <summary>
+    /// <c>ui_relation</c>, default <c>[UI-Relation]</c>: the user–item relation name.
+    /// </summary>
     public string UiRelation { get; init; } = "[UI-Relation]";
 }
 
@@ -191,10 +207,14 @@ public enum SplitOrder
     Time,
 }
 
-/// <summary><c>eval_args</c>: split, grouping and order. Default <c>RS [0.8,0.1,0.1], user, RO</c>.</summary>
+/// <summary>
+/// <c>eval_args</c>: split, grouping and order. Default <c>RS [0.8,0.1,0.1], user, RO</c>.
+/// </summary>
 public sealed record SplitOptions
 {
-    /// <summary><c>split</c> key: <c>RS</c> or <c>LS</c>; default <see cref="SplitMode.Ratio"/>.</summary>
+    /// <summary>
+    /// <c>split</c> key: <c>RS</c> or <c>LS</c>; default <see cref="SplitMode.Ratio"/>.
+    /// </summary>
     public SplitMode Mode { get; init; } = SplitMode.Ratio;
 
     /// <summary>

@@ -138,10 +138,14 @@ public sealed class DatasetStatistics
     /// <summary>Wall time of the load (noisy).</summary>
     public TimeSpan LoadTime { get; }
 
-    /// <summary>Things a user may want to know, each naming <c>file:line</c> where it can.</summary>
+    /// <summary>
+    /// Things a user may want to know, each naming <c>file:line</c> where it can.
+    /// </summary>
     public IReadOnlyList<string> Warnings { get; }
 
-    /// <summary>hopwise's sparsity: 1 − interactions / (user_num · item_num), PAD included.</summary>
+    /// <summary>
+    /// hopwise's sparsity: 1 − interactions / (user_num · item_num), PAD included.
+    /// </summary>
     public double Sparsity => 1.0 - (double)InteractionCount / ((double)UserIds * ItemIds);
 
     /// <summary>Interactions per active user (hopwise "average actions of users").</summary>
@@ -157,7 +161,8 @@ public sealed class DatasetStatistics
     public IReadOnlyList<(string Label, string Value)> Rows()
     {
         static string N(long x) => x.ToString("N0", CultureInfo.InvariantCulture);
-        static string F(double x, string format) => x.ToString(format, CultureInfo.InvariantCulture);
+        static string F(double x, string format) =>
+            x.ToString(format, CultureInfo.InvariantCulture);
         return
         [
             ("dataset", Name),

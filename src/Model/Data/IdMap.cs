@@ -38,7 +38,9 @@ public sealed class IdMap
         return _ids.TryGetValue(raw, out id);
     }
 
-    /// <summary>The internal id of <paramref name="raw"/>; throws <see cref="KeyNotFoundException"/>.</summary>
+    /// <summary>
+    /// The internal id of <paramref name="raw"/>; throws <see cref="KeyNotFoundException"/>.
+    /// </summary>
     public int GetId(string raw) => TryGetId(raw, out int id) ? id
         : throw new KeyNotFoundException($"expected a known raw id, found '{raw}'");
 }

@@ -66,7 +66,9 @@ public sealed class ItemSets
     public ReadOnlySpan<int> this[int user] =>
         _items.AsSpan(_offsets[user], _offsets[user + 1] - _offsets[user]);
 
-    /// <summary>True when <paramref name="user"/> has <paramref name="item"/> in this split.</summary>
+    /// <summary>
+    /// True when <paramref name="user"/> has <paramref name="item"/> in this split.
+    /// </summary>
     public bool Contains(int user, int item) => this[user].BinarySearch(item) >= 0;
 
     /// <summary>Groups <paramref name="interactions"/> by user; duplicates collapse.</summary>

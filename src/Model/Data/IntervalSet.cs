@@ -7,11 +7,13 @@ namespace Kgglm.Data;
 /// <param name="LowInclusive">True for <c>[</c>, false for <c>(</c>.</param>
 /// <param name="High">Upper bound.</param>
 /// <param name="HighInclusive">True for <c>]</c>, false for <c>)</c>.</param>
-public readonly record struct Interval(double Low, bool LowInclusive, double High, bool HighInclusive)
+public readonly record struct Interval(
+    double Low, bool LowInclusive, double High, bool HighInclusive)
 {
     /// <summary>True when <paramref name="value"/> lies in the interval (NaN never does).</summary>
     public bool Contains(double value) =>
-        (LowInclusive ? value >= Low : value > Low) && (HighInclusive ? value <= High : value < High);
+        (LowInclusive ? value >= Low : value > Low)
+        && (HighInclusive ? value <= High : value < High);
 
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,

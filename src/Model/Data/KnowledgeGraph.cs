@@ -133,14 +133,18 @@ public sealed class KnowledgeGraph
     /// <summary>Node of item <paramref name="item"/>.</summary>
     public int ItemNode(int item) => UserCount + item;
 
-    /// <summary>Node of entity <paramref name="entity"/> (an item node when entity &lt; ItemCount).</summary>
+    /// <summary>
+    /// Node of entity <paramref name="entity"/> (an item node when entity &lt; ItemCount).
+    /// </summary>
     public int EntityNode(int entity) => UserCount + entity;
 
     /// <summary>What <paramref name="node"/> stands for.</summary>
     public NodeKind Kind(int node) => node < UserCount ? NodeKind.User
         : node < UserCount + ItemCount ? NodeKind.Item : NodeKind.Entity;
 
-    /// <summary>The user, item or entity id of <paramref name="node"/>, per <see cref="Kind"/>.</summary>
+    /// <summary>
+    /// The user, item or entity id of <paramref name="node"/>, per <see cref="Kind"/>.
+    /// </summary>
     public int InternalId(int node) => node < UserCount ? node : node - UserCount;
 
     /// <summary>Number of edge ends at <paramref name="node"/> (multi-edges counted).</summary>
@@ -183,10 +187,14 @@ public sealed class KnowledgeGraph
     /// and <paramref name="b"/>.</summary>
     public bool HasEdge(int a, int relation, int b) => Neighbours(a, relation).BinarySearch(b) >= 0;
 
-    /// <summary>First endpoint of edge <paramref name="edge"/> (the user, or the KG head).</summary>
+    /// <summary>
+    /// First endpoint of edge <paramref name="edge"/> (the user, or the KG head).
+    /// </summary>
     public int EdgeSource(int edge) => _edgeSource[edge];
 
-    /// <summary>Second endpoint of edge <paramref name="edge"/> (the item, or the KG tail).</summary>
+    /// <summary>
+    /// Second endpoint of edge <paramref name="edge"/> (the item, or the KG tail).
+    /// </summary>
     public int EdgeTarget(int edge) => _edgeTarget[edge];
 
     /// <summary>Relation of edge <paramref name="edge"/>.</summary>
@@ -253,7 +261,9 @@ public sealed class KnowledgeGraph
     }
 }
 
-/// <summary>The KG triples after filtering and remapping, in .kg row order (internal ids).</summary>
+/// <summary>
+/// The KG triples after filtering and remapping, in .kg row order (internal ids).
+/// </summary>
 public sealed class KgTriples
 {
     readonly int[] _heads;
@@ -267,7 +277,9 @@ public sealed class KgTriples
         _tails = tails;
     }
 
-    /// <summary>Number of triples (reversed ones included when <c>kg_reverse_r</c> is on).</summary>
+    /// <summary>
+    /// Number of triples (reversed ones included when <c>kg_reverse_r</c> is on).
+    /// </summary>
     public int Count => _heads.Length;
 
     /// <summary>[Count] head entity ids.</summary>

@@ -45,7 +45,9 @@ internal struct SplitMix64
     }
 }
 
-/// <summary>hopwise's <c>eval_args</c> split of one interaction list into train, valid, test.</summary>
+/// <summary>
+/// hopwise's <c>eval_args</c> split of one interaction list into train, valid, test.
+/// </summary>
 internal static class Splitter
 {
     /// <summary>

@@ -22,7 +22,10 @@ public enum TokenKind : byte
     /// <summary><c>R{relation id}</c>.</summary>
     Relation,
 
-    /// <summary>One of <c>&lt;Token-Type.S&gt;</c>, <c>&lt;Token-Type.E&gt;</c>, <c>&lt;Token-Type.R&gt;</c>.</summary>
+    /// <summary>
+    /// One of <c>&lt;Token-Type.S&gt;</c>, <c>&lt;Token-Type.E&gt;</c>,
+    /// <c>&lt;Token-Type.R&gt;</c>.
+    /// </summary>
     TokenType,
 }
 
@@ -147,7 +150,9 @@ public sealed class Vocabulary
         Fingerprint = ComputeFingerprint(_tokens);
     }
 
-    /// <summary>Builds the vocabulary of a dataset from its id counts (all including [PAD]).</summary>
+    /// <summary>
+    /// Builds the vocabulary of a dataset from its id counts (all including [PAD]).
+    /// </summary>
     public static Vocabulary Build(int userCount, int itemCount, int entityCount, int relationCount)
     {
         if (userCount < 1 || itemCount < 1 || entityCount < itemCount || relationCount < 1)
@@ -198,7 +203,9 @@ public sealed class Vocabulary
     /// <summary>What token <paramref name="token"/> stands for.</summary>
     public TokenKind Kind(int token) => _kind[token];
 
-    /// <summary>The user/item/entity/relation id of a token, -1 for specials and type tokens.</summary>
+    /// <summary>
+    /// The user/item/entity/relation id of a token, -1 for specials and type tokens.
+    /// </summary>
     public int InternalId(int token) => _internalId[token];
 
     /// <summary>Token of user <paramref name="user"/>.</summary>
@@ -207,13 +214,17 @@ public sealed class Vocabulary
     /// <summary>Token of item <paramref name="item"/>.</summary>
     public int ItemToken(int item) => _entityToken[item];
 
-    /// <summary>Token of entity <paramref name="entity"/>; an <c>I</c> token when it is an item.</summary>
+    /// <summary>
+    /// Token of entity <paramref name="entity"/>; an <c>I</c> token when it is an item.
+    /// </summary>
     public int EntityToken(int entity) => _entityToken[entity];
 
     /// <summary>Token of relation <paramref name="relation"/>.</summary>
     public int RelationToken(int relation) => _relationToken[relation];
 
-    /// <summary>Token of graph node <paramref name="node"/> (see <see cref="KnowledgeGraph"/>).</summary>
+    /// <summary>
+    /// Token of graph node <paramref name="node"/> (see <see cref="KnowledgeGraph"/>).
+    /// </summary>
     public int NodeToken(int node) =>
         node < UserCount ? _userToken[node] : _entityToken[node - UserCount];
 
@@ -229,7 +240,9 @@ public sealed class Vocabulary
     public bool TryGetId(ReadOnlySpan<char> token, out int id) =>
         _ids.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(token, out id);
 
-    /// <summary>The id of a token string, <see cref="Unk"/> when unknown (as WordLevel does).</summary>
+    /// <summary>
+    /// The id of a token string, <see cref="Unk"/> when unknown (as WordLevel does).
+    /// </summary>
     public int GetIdOrUnk(ReadOnlySpan<char> token) => TryGetId(token, out int id) ? id : Unk;
 
     /// <summary>
@@ -339,7 +352,8 @@ public sealed class Vocabulary
         {
             foreach (var token in added.EnumerateArray())
             {
-                byId[token.GetProperty("id").GetInt32()] = token.GetProperty("content").GetString()!;
+                int id = token.GetProperty("id").GetInt32();
+                byId[id] = token.GetProperty("content").GetString()!;
             }
         }
         var tokens = new string[byId.Count];
@@ -349,7 +363,8 @@ public sealed class Vocabulary
             if (id != expected)
             {
                 throw new DataFormatException(path, 0,
-                    $"expected token ids 0..{byId.Count - 1} without gaps, found a gap at {expected}");
+                    $"expected token ids 0..{byId.Count - 1} without gaps, "
+                    + $"found a gap at {expected}");
             }
             tokens[expected++] = token;
         }
