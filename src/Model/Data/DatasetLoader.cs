@@ -59,6 +59,7 @@ internal static class DatasetLoader
         var kg = ReadKg(kgPath, options, entities, relations);
         var (linkItem, linkEntity) = ReadLinks(linkPath, options, items, entities, stats);
 
+        stats.Stage("read", clock);
         // 2. Filter interactions, then the KG, then links; `rows` and `triples` index raw rows.
         var rows = new List<int>(inter.Rows);
         var userCol = inter.User;
@@ -118,6 +119,7 @@ internal static class DatasetLoader
                 + $"{stats.LinksKept} links kept)");
         }
 
+        stats.Stage("filter", clock);
         // 3. Remap. Users: first appearance in the kept rows, then users only in .user.
         var userId = new int[users.Count];
         var userRaw = new List<string> { IdMap.PadToken };
@@ -212,6 +214,7 @@ internal static class DatasetLoader
         int uiRelation = relationRaw.Count;
         relationRaw.Add(options.Kg.UiRelation);
 
+        stats.Stage("remap", clock);
         // 4. Internal arrays: interactions in kept order, triples in .kg order (+ reversed).
         int n = rows.Count;
         var interUser = new int[n];
@@ -251,6 +254,7 @@ internal static class DatasetLoader
             }
         }
 
+        stats.Stage("arrays", clock);
         // 5. Split, graph from train only, vocabulary.
         int userCount = userRaw.Count, entityCount = entityRaw.Count;
         var splits = Splitter.Split(interUser, timestamps, userCount, options.Split, options.Seed,
@@ -267,10 +271,13 @@ internal static class DatasetLoader
         var train = Take(splits[0]);
         var valid = Take(splits[1]);
         var test = Take(splits[2]);
+        stats.Stage("split", clock);
         var kgTriples = new KgTriples(heads, rels, tails);
         var graph = KnowledgeGraph.Build(userCount, itemCount, entityCount, relationRaw.Count,
             uiRelation, train, kgTriples);
+        stats.Stage("graph", clock);
         var vocabulary = Vocabulary.Build(userCount, itemCount, entityCount, relationRaw.Count);
+        stats.Stage("vocabulary", clock);
         var titles = ReadTitles(PathOf("item"), options, itemRaw);
 
         stats.InteractionsRead = inter.Rows;
@@ -538,4 +545,13 @@ internal sealed class LoadCounts
     public string? FirstUnknownEntityLine;
     public int KgRelations;
     public TimeSpan Elapsed;
+    public readonly List<(string Stage, TimeSpan Time)> Stages = [];
+    TimeSpan _last;
+
+    /// <summary>Records the time since the previous stage ended.</summary>
+    public void Stage(string name, Stopwatch clock)
+    {
+        Stages.Add((name, clock.Elapsed - _last));
+        _last = clock.Elapsed;
+    }
 }

@@ -33,6 +33,7 @@ public sealed class DatasetStatistics
         LinksUnknownEntity = counts.LinksUnknownEntity;
         LinksFiltered = counts.LinksFiltered;
         LoadTime = counts.Elapsed;
+        StageTimes = counts.Stages;
 
         var users = new HashSet<int>();
         var items = new HashSet<int>();
@@ -138,6 +139,9 @@ public sealed class DatasetStatistics
     /// <summary>Wall time of the load (noisy).</summary>
     public TimeSpan LoadTime { get; }
 
+    /// <summary>Wall time per load stage (read, filter, remap, arrays, split, graph, vocab).</summary>
+    public IReadOnlyList<(string Stage, TimeSpan Time)> StageTimes { get; }
+
     /// <summary>
     /// Things a user may want to know, each naming <c>file:line</c> where it can.
     /// </summary>
@@ -185,7 +189,10 @@ public sealed class DatasetStatistics
             ("split train / valid / test", $"{N(TrainCount)} / {N(ValidCount)} / {N(TestCount)}"),
             ("vocabulary", $"{N(VocabularySize)} tokens, fingerprint "
                 + VocabularyFingerprint.ToString("x16", CultureInfo.InvariantCulture)),
-            ("load time", F(LoadTime.TotalMilliseconds, "0") + " ms"),
+            ("load time", F(LoadTime.TotalMilliseconds, "0") + " ms ("
+                + string.Join(", ", StageTimes.Select(s =>
+                    s.Stage + " " + F(s.Time.TotalMilliseconds, "0")))
+                + ")"),
         ];
     }
 }
