@@ -139,7 +139,8 @@ public sealed class DatasetStatistics
     /// <summary>Wall time of the load (noisy).</summary>
     public TimeSpan LoadTime { get; }
 
-    /// <summary>Wall time per load stage (read, filter, remap, arrays, split, graph, vocab).</summary>
+    /// <summary>Wall time per load stage (read, filter, remap, arrays, split, graph,
+    /// vocab).</summary>
     public IReadOnlyList<(string Stage, TimeSpan Time)> StageTimes { get; }
 
     /// <summary>
