@@ -1,5 +1,6 @@
 using Cocona;
 using Kgglm.Configuration;
+using Kgglm.Data;
 
 namespace Kgglm.Cli.Commands;
 
@@ -12,7 +13,20 @@ public sealed class InfoCommand
         CliRunner.Run("info", common.Debug, () =>
         {
             ResolvedConfig config = ConfigResolver.Resolve(common.Files, common.Overrides());
-            Console.Write(config.ToTable(["Dataset"]));
+            Dataset dataset = Dataset.Load(DatasetConfig.Location(config), DatasetConfig.Options(config));
+            Console.WriteLine($"dataset {dataset.Name} ({dataset.Folder})");
+            IReadOnlyList<(string Label, string Value)> rows = dataset.Statistics.Rows();
+            int width = rows.Max(r => r.Label.Length);
+            foreach ((string label, string value) in rows)
+            {
+                Console.WriteLine($"  {label.PadRight(width)}  {value}");
+            }
+
+            foreach (string warning in dataset.Statistics.Warnings)
+            {
+                Console.WriteLine($"  note: {warning}");
+            }
+
             return 0;
         });
 }

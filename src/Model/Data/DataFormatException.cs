@@ -4,7 +4,7 @@ namespace Kgglm.Data;
 /// A dataset file that cannot be used. The message is one line,
 /// <c>file:line: expected …, found …</c>, so a user can open the file at the spot.
 /// </summary>
-public sealed class DataFormatException : Exception
+public sealed class DataFormatException : KgglmException
 {
     /// <summary>
     /// Creates the exception for <paramref name="path"/> at 1-based <paramref name="line"/>
@@ -28,11 +28,6 @@ public sealed class DataFormatException : Exception
         : base(message, innerException)
     {
         FilePath = "";
-    }
-
-    /// <summary>Creates an exception without a message (for serializers).</summary>
-    public DataFormatException() : this("invalid dataset")
-    {
     }
 
     /// <summary>The file at fault.</summary>

@@ -1,51 +1,6 @@
 namespace Kgglm.Data;
 
 /// <summary>
-/// The seeded generator behind <c>order: RO</c>: SplitMix64 (Steele, Lea, Flood 2014) seeded with
-/// the run's seed, Fisher–Yates from the last index down, bounded draws by Lemire's
-/// multiply-and-reject. torch.randperm cannot be reproduced without torch, so membership differs
-/// from hopwise's; the per-user counts do not depend on the permutation.
-/// </summary>
-internal struct SplitMix64
-{
-    ulong _state;
-
-    public SplitMix64(long seed) => _state = (ulong)seed;
-
-    public ulong Next()
-    {
-        ulong z = _state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    /// <summary>Uniform in [0, bound), no modulo bias.</summary>
-    public int NextBelow(int bound)
-    {
-        ulong high = Math.BigMul(Next(), (ulong)bound, out ulong low);
-        if (low < (ulong)bound)
-        {
-            ulong threshold = (0UL - (ulong)bound) % (ulong)bound;
-            while (low < threshold)
-            {
-                high = Math.BigMul(Next(), (ulong)bound, out low);
-            }
-        }
-        return (int)high;
-    }
-
-    public void Shuffle(Span<int> values)
-    {
-        for (int i = values.Length - 1; i > 0; i--)
-        {
-            int j = NextBelow(i + 1);
-            (values[i], values[j]) = (values[j], values[i]);
-        }
-    }
-}
-
-/// <summary>
 /// hopwise's <c>eval_args</c> split of one interaction list into train, valid, test.
 /// </summary>
 internal static class Splitter
@@ -65,7 +20,7 @@ internal static class Splitter
         }
         if (options.Order == SplitOrder.Random)
         {
-            new SplitMix64(seed).Shuffle(order);
+            new Kgglm.Common.SplitMix64((ulong)seed).Shuffle(order);
         }
         else
         {
