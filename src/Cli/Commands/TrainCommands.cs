@@ -1,5 +1,7 @@
 using Cocona;
+using Kgglm.Cli.Runs;
 using Kgglm.Configuration;
+using Kgglm.Paths;
 
 namespace Kgglm.Cli.Commands;
 
@@ -39,12 +41,20 @@ public sealed class TrainCommands
     public int Sample(
         CommonOptions common,
         TrainOptions train,
-        [Option("stage", Description = "pretrain | finetune")] string stage = "pretrain") =>
+        [Option("stage", Description = "pretrain | finetune")] string stage = "pretrain",
+        [Option("corpus", Description = "corpus file to write (default: the shared cache)")]
+        string? corpus = null) =>
         CliRunner.Run("sample", common.Debug, () =>
         {
-            _ = Resolve(common, train);
-            _ = stage;
-            return CliRunner.NotYet("sample", "path sampling is being built");
+            CorpusStage which = stage switch
+            {
+                "pretrain" => CorpusStage.Pretrain,
+                "finetune" => CorpusStage.Finetune,
+                _ => throw new ConfigException($"--stage: expected pretrain or finetune, found '{stage}'"),
+            };
+            RunContext run = RunContext.Create(Resolve(common, train));
+            run.EnsureCorpus(which, corpus ?? run.CorpusCachePath(which), reuse: false);
+            return 0;
         });
 
     /// <summary>Hyper-parameter search.</summary>
