@@ -16,12 +16,12 @@ public sealed unsafe partial class CpuKernels
         Tensor a, Tensor b, Tensor bias, int m, int k, int n, Tensor c, bool accumulate)
     {
         CheckSizes(m, k, n);
-        CheckTensor(a, (long)m * k, nameof(a), $"[M={m}, K={k}]");
-        CheckTensor(b, (long)k * n, nameof(b), $"[K={k}, N={n}]");
-        CheckTensor(c, (long)m * n, nameof(c), $"[M={m}, N={n}]");
+        CheckTensor(a, nameof(a), "M", m, "K", k);
+        CheckTensor(b, nameof(b), "K", k, "N", n);
+        CheckTensor(c, nameof(c), "M", m, "N", n);
         if (!bias.IsEmpty)
         {
-            CheckTensor(bias, n, nameof(bias), $"[N={n}]");
+            CheckTensor(bias, nameof(bias), "N", n);
         }
 
         RunMatMul(MatMulLayout.NN, a, b, bias, m, k, n, c, accumulate);
@@ -31,9 +31,9 @@ public sealed unsafe partial class CpuKernels
     public void MatMulNT(Tensor a, Tensor b, int m, int k, int n, Tensor c, bool accumulate)
     {
         CheckSizes(m, k, n);
-        CheckTensor(a, (long)m * k, nameof(a), $"[M={m}, K={k}]");
-        CheckTensor(b, (long)n * k, nameof(b), $"[N={n}, K={k}]");
-        CheckTensor(c, (long)m * n, nameof(c), $"[M={m}, N={n}]");
+        CheckTensor(a, nameof(a), "M", m, "K", k);
+        CheckTensor(b, nameof(b), "N", n, "K", k);
+        CheckTensor(c, nameof(c), "M", m, "N", n);
         RunMatMul(MatMulLayout.NT, a, b, default, m, k, n, c, accumulate);
     }
 
@@ -41,9 +41,9 @@ public sealed unsafe partial class CpuKernels
     public void MatMulTN(Tensor a, Tensor b, int m, int k, int n, Tensor c, bool accumulate)
     {
         CheckSizes(m, k, n);
-        CheckTensor(a, (long)k * m, nameof(a), $"[K={k}, M={m}]");
-        CheckTensor(b, (long)k * n, nameof(b), $"[K={k}, N={n}]");
-        CheckTensor(c, (long)m * n, nameof(c), $"[M={m}, N={n}]");
+        CheckTensor(a, nameof(a), "K", k, "M", m);
+        CheckTensor(b, nameof(b), "K", k, "N", n);
+        CheckTensor(c, nameof(c), "M", m, "N", n);
         RunMatMul(MatMulLayout.TN, a, b, default, m, k, n, c, accumulate);
     }
 
@@ -51,8 +51,8 @@ public sealed unsafe partial class CpuKernels
     public void BiasBackward(Tensor dOutput, int m, int n, Tensor dBias)
     {
         CheckSizes(m, 0, n);
-        CheckTensor(dOutput, (long)m * n, nameof(dOutput), $"[M={m}, N={n}]");
-        CheckTensor(dBias, n, nameof(dBias), $"[N={n}]");
+        CheckTensor(dOutput, nameof(dOutput), "M", m, "N", n);
+        CheckTensor(dBias, nameof(dBias), "N", n);
         if (m == 0 || n == 0)
         {
             return;
@@ -81,10 +81,16 @@ public sealed unsafe partial class CpuKernels
         ArgumentOutOfRangeException.ThrowIfNegative(n);
     }
 
-    private static void CheckTensor(Tensor t, long expected, string name, string shape)
+    // The message is built only on failure, so a valid call allocates nothing.
+    private static void CheckTensor(
+        Tensor t, string name, string rows, long rowCount, string cols = "", long colCount = 1)
     {
+        long expected = rowCount * colCount;
         if (t.Length < expected)
         {
+            string shape = cols.Length == 0
+                ? $"[{rows}={rowCount}]"
+                : $"[{rows}={rowCount}, {cols}={colCount}]";
             throw new ArgumentException(
                 $"{name} must hold {shape} = {expected} floats, found {t.Length}", name);
         }

@@ -6,7 +6,7 @@ using Kgglm.Kernels.Cpu;
 namespace Kgglm.Kernels.Ops;
 
 /// <summary>How the two operands of a matmul are stored (C is always row-major [M, N]).</summary>
-internal enum MatMulLayout
+public enum MatMulLayout
 {
     /// <summary>a [M, K], b [K, N]: a linear layer's forward, <c>dH = dLogits · wte</c>.</summary>
     NN,
