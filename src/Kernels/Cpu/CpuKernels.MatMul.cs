@@ -6,7 +6,7 @@ namespace Kgglm.Kernels.Cpu;
 public sealed unsafe partial class CpuKernels
 {
     /// <summary>Below this many multiply-adds a matmul runs on the calling thread alone.</summary>
-    private const long SerialWork = 1L << 18;
+    private const long SerialWork = 1L << 20;
 
     private readonly MatMulJob _matMul;
     private readonly BiasBackwardJob _biasBackward = new();
