@@ -23,6 +23,7 @@ public sealed unsafe partial class CpuKernels : IDisposable
 
         Simd = level;
         _pool = new WorkerPool(threads);
+        _matMul = new MatMulJob(threads);
     }
 
     /// <summary>Instruction set the fast paths use.</summary>
@@ -79,7 +80,11 @@ public sealed unsafe partial class CpuKernels : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _pool.Dispose();
+    public void Dispose()
+    {
+        _pool.Dispose();
+        _matMul.Dispose();
+    }
 
     private static void CheckLength(long source, long destination)
     {

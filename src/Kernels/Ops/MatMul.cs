@@ -1,0 +1,511 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+using Kgglm.Kernels.Cpu;
+
+namespace Kgglm.Kernels.Ops;
+
+/// <summary>How the two operands of a matmul are stored (C is always row-major [M, N]).</summary>
+public enum MatMulLayout
+{
+    /// <summary>a [M, K], b [K, N]: a linear layer's forward, <c>dH = dLogits · wte</c>.</summary>
+    NN,
+
+    /// <summary>a [M, K], b [N, K] read transposed: <c>dX = dY · Wᵀ</c>, the tied head.</summary>
+    NT,
+
+    /// <summary>a [K, M] read transposed, b [K, N]: weight gradients <c>dW = Xᵀ · dY</c>.</summary>
+    TN,
+}
+
+/// <summary>
+/// One matmul <c>C[M, N] = (Accumulate ? C : 0) + Bias[N] + A[M, K] · B[K, N]</c> as strided
+/// views: <c>A[i, k] = A[i·ARow + k·ACol]</c>, <c>B[k, j] = B[k·BRow + j·BCol]</c>, one of each
+/// pair of strides being 1. C is row-major with leading dimension N.
+/// </summary>
+internal unsafe struct MatMulProblem
+{
+    public float* A;
+    public nint ARow;
+    public nint ACol;
+    public float* B;
+    public nint BRow;
+    public nint BCol;
+
+    /// <summary>[N], or null for no bias.</summary>
+    public float* Bias;
+
+    /// <summary>[M, N].</summary>
+    public float* C;
+    public int M;
+    public int K;
+    public int N;
+    public bool Accumulate;
+
+    /// <summary>The strides of <paramref name="layout"/> over dense operands.</summary>
+    public static MatMulProblem Create(
+        MatMulLayout layout, float* a, float* b, float* bias, int m, int k, int n, float* c,
+        bool accumulate)
+    {
+        MatMulProblem p = new()
+        {
+            A = a,
+            B = b,
+            Bias = bias,
+            C = c,
+            M = m,
+            K = k,
+            N = n,
+            Accumulate = accumulate,
+        };
+        (p.ARow, p.ACol) = layout == MatMulLayout.TN ? (1, m) : ((nint)k, 1);
+        (p.BRow, p.BCol) = layout == MatMulLayout.NT ? (1, k) : ((nint)n, 1);
+        return p;
+    }
+}
+
+/// <summary>
+/// A register-tile kernel: <c>c[MR, NR] = (load ? c : 0) (+ bias[NR]) + Σ_k pa[k, MR] ⊗ pb[k, NR]</c>
+/// over one K block, pa and pb packed and zero-padded, c with row stride ldc.
+/// </summary>
+internal readonly unsafe struct MicroKernel
+{
+    public readonly int MR;
+    public readonly int NR;
+    public readonly delegate*<float*, float*, nint, float*, nint, float*, bool, void> Run;
+
+    private MicroKernel(
+        int mr, int nr, delegate*<float*, float*, nint, float*, nint, float*, bool, void> run)
+    {
+        MR = mr;
+        NR = nr;
+        Run = run;
+    }
+
+    /// <summary>The tile of <paramref name="level"/>.</summary>
+    public static MicroKernel For(SimdLevel level) => level switch
+    {
+        SimdLevel.Avx512 => new(MatMulAvx512.MR, MatMulAvx512.NR, &MatMulAvx512.Kernel12x32),
+        SimdLevel.Avx2 => new(MatMulAvx2.MR, MatMulAvx2.NR, &MatMulAvx2.Kernel6x16),
+        _ => new(MatMulVector.MR, MatMulVector.NR, &MatMulVector.Kernel4xV2),
+    };
+}
+
+/// <summary>
+/// One thread's packing buffers, native and 64-byte aligned, sized once for the largest tile
+/// so that a matmul allocates nothing.
+/// </summary>
+internal sealed unsafe class MatMulWorkspace : IDisposable
+{
+    /// <summary>Largest MR and NR of any <see cref="MicroKernel"/> (Vector&lt;float&gt; ≤ 512 bits).</summary>
+    private const int MaxMR = 16;
+    private const int MaxNR = 64;
+
+    public MatMulWorkspace()
+    {
+        PackedA = Allocate((MatMul.MC + MaxMR) * MatMul.KC);
+        PackedB = Allocate(MatMul.KC * (MatMul.NC + MaxNR));
+        Tile = Allocate(MaxMR * MaxNR);
+        BiasTile = Allocate(MaxNR);
+    }
+
+    /// <summary>[KC, MR]: one A micro-panel, k-major.</summary>
+    public float* PackedA { get; private set; }
+
+    /// <summary>[NC / NR][KC, NR]: one block of B as NR-wide panels, k-major.</summary>
+    public float* PackedB { get; private set; }
+
+    /// <summary>[MR, NR]: an edge tile of C, padded.</summary>
+    public float* Tile { get; private set; }
+
+    /// <summary>[NR]: the bias of an edge tile, padded.</summary>
+    public float* BiasTile { get; private set; }
+
+    public void Dispose()
+    {
+        NativeMemory.AlignedFree(PackedA);
+        NativeMemory.AlignedFree(PackedB);
+        NativeMemory.AlignedFree(Tile);
+        NativeMemory.AlignedFree(BiasTile);
+        PackedA = PackedB = Tile = BiasTile = null;
+    }
+
+    private static float* Allocate(int floats)
+    {
+        nuint bytes = (nuint)floats * sizeof(float);
+        float* p = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        NativeMemory.Clear(p, bytes);
+        return p;
+    }
+}
+
+/// <summary>
+/// Matrix multiplication on the CPU: the float64 references (the test oracle) and the blocked,
+/// packed SIMD driver.
+/// </summary>
+/// <remarks>
+/// <para>Order of operations, the same for every instruction set, thread count and tiling:
+/// <c>s = (accumulate ? c : 0) + bias; for k = 0..K-1: s = fma(A[i,k], B[k,j], s); c = s</c>.
+/// K is cut into blocks of <see cref="KC"/>, but between blocks the running sum is stored in C
+/// as the float it already is, so blocking changes nothing. Threads own disjoint tiles of C and
+/// never split K. Edge tiles run the same kernel on zero-padded panels through a padded tile
+/// (an FMA with a zero product returns its addend exactly).</para>
+/// <para>Loop order per thread (rows [r0, r1), columns [c0, c1) of C): column blocks of NC →
+/// K blocks of KC → pack B[KC, NC] into NR-wide panels → row blocks of MC → pack A[MC, KC] into
+/// MR-high micro-panels → every NR panel × every micro-panel: one kernel call, the next C tile
+/// prefetched meanwhile.</para>
+/// </remarks>
+internal static unsafe class MatMul
+{
+    // Blocking (measured on the 2-core Zen 4 host, whose zmm and ymm FMA rates are equal:
+    // ~115 GFLOP/s per core). Fewer, deeper K blocks won because C is then re-read less often;
+    // a B block of KC·NC·4 = 3 MB per thread streams from L3 in NR-wide panels while the A
+    // micro-panel stays close. None of these changes a result bit (see the remarks).
+
+    /// <summary>K block: the depth of one packed panel.</summary>
+    public const int KC = 768;
+
+    /// <summary>Column block: the width of one packed B block (a multiple of every NR).</summary>
+    public const int NC = 1024;
+
+    /// <summary>
+    /// Row block: rows of A packed together (a multiple of every MR). One or two micro-panels
+    /// measured best: each B panel is then used by MC rows before the next one streams in.
+    /// </summary>
+    public const int MC = 12;
+
+    // ---- float64 references --------------------------------------------------------------------
+
+    /// <summary>
+    /// <c>(accumulate ? c0 : 0) + bias + Σ_k A[i,k]·B[k,j]</c> in float64 for
+    /// <paramref name="layout"/>: a is [M, K] (NN, NT) or [K, M] (TN); b is [K, N] (NN, TN) or
+    /// [N, K] (NT); bias is [N] or empty; c0 is [M, N] (read only when accumulating).
+    /// </summary>
+    /// <returns>C as [M, N] doubles.</returns>
+    public static double[] Reference(
+        MatMulLayout layout, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias,
+        int m, int k, int n, ReadOnlySpan<float> c0, bool accumulate)
+    {
+        double[] c = new double[(long)m * n];
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double s = accumulate ? c0[(i * n) + j] : 0.0;
+                s += bias.IsEmpty ? 0.0 : bias[j];
+                for (int p = 0; p < k; p++)
+                {
+                    double x = layout == MatMulLayout.TN ? a[(p * m) + i] : a[(i * k) + p];
+                    double y = layout == MatMulLayout.NT ? b[(j * k) + p] : b[(p * n) + j];
+                    s += x * y;
+                }
+
+                c[(i * n) + j] = s;
+            }
+        }
+
+        return c;
+    }
+
+    /// <summary><c>dBias0[j] + Σ_i dOutput[i, j]</c> in float64; dOutput [M, N], dBias0 [N].</summary>
+    public static double[] ReferenceBiasBackward(
+        ReadOnlySpan<float> dOutput, int m, int n, ReadOnlySpan<float> dBias0)
+    {
+        double[] dBias = new double[n];
+        for (int j = 0; j < n; j++)
+        {
+            double s = dBias0[j];
+            for (int i = 0; i < m; i++)
+            {
+                s += dOutput[(i * n) + j];
+            }
+
+            dBias[j] = s;
+        }
+
+        return dBias;
+    }
+
+    // ---- fast path -----------------------------------------------------------------------------
+
+    /// <summary>
+    /// Computes rows [r0, r1) × columns [c0, c1) of <paramref name="p"/>'s C with
+    /// <paramref name="kernel"/>, packing into <paramref name="ws"/>.
+    /// </summary>
+    public static void Compute(
+        in MatMulProblem p, in MicroKernel kernel, int r0, int r1, int c0, int c1,
+        MatMulWorkspace ws)
+    {
+        if (r0 >= r1 || c0 >= c1)
+        {
+            return;
+        }
+
+        if (p.K == 0)
+        {
+            InitializeOnly(p, r0, r1, c0, c1);
+            return;
+        }
+
+        int mr = kernel.MR;
+        int nr = kernel.NR;
+        Debug.Assert(NC % nr == 0 && mr <= 16 && nr <= 64, "tile larger than the workspace");
+        for (int jc = c0; jc < c1; jc += NC)
+        {
+            int nc = Math.Min(NC, c1 - jc);
+            int panels = (nc + nr - 1) / nr;
+            for (int pc = 0; pc < p.K; pc += KC)
+            {
+                int kc = Math.Min(KC, p.K - pc);
+
+                // The first K block starts from 0 or C, plus the bias; later ones continue C.
+                bool first = pc == 0;
+                bool load = !first || p.Accumulate;
+                float* bias = first ? p.Bias : null;
+                for (int q = 0; q < panels; q++)
+                {
+                    int j = jc + (q * nr);
+                    PackB(p, pc, kc, j, Math.Min(nr, jc + nc - j), nr, ws.PackedB + (q * kc * nr));
+                }
+
+                for (int ic = r0; ic < r1; ic += MC)
+                {
+                    int mc = Math.Min(MC, r1 - ic);
+                    int microPanels = (mc + mr - 1) / mr;
+                    for (int s = 0; s < microPanels; s++)
+                    {
+                        int i = ic + (s * mr);
+                        PackA(p, i, Math.Min(mr, r1 - i), pc, kc, mr, ws.PackedA + (s * kc * mr));
+                    }
+
+                    for (int q = 0; q < panels; q++)
+                    {
+                        int j = jc + (q * nr);
+                        int cols = Math.Min(nr, jc + nc - j);
+                        float* pb = ws.PackedB + (q * kc * nr);
+                        float* bj = bias == null ? null : bias + j;
+                        for (int s = 0; s < microPanels; s++)
+                        {
+                            int i = ic + (s * mr);
+                            int rows = Math.Min(mr, r1 - i);
+                            float* pa = ws.PackedA + (s * kc * mr);
+                            float* c = p.C + ((long)i * p.N) + j;
+                            if (load)
+                            {
+                                // The tile after this one: below it, or the top of the next panel.
+                                float* next = s + 1 < microPanels ? c + (mr * p.N)
+                                    : q + 1 < panels ? p.C + ((long)ic * p.N) + j + nr : null;
+                                int nextRows = s + 1 < microPanels ? Math.Min(mr, r1 - i - mr) : mr;
+                                PrefetchTile(next, p.N, Math.Min(nextRows, mc), nr);
+                            }
+
+                            if (rows == mr && cols == nr)
+                            {
+                                kernel.Run(pa, pb, kc, c, p.N, bj, load);
+                            }
+                            else
+                            {
+                                EdgeTile(kernel, ws, pa, pb, kc, c, p.N, rows, cols, bj, load);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>dBias[j] += Σ_i dOutput[i, j]</c> for columns [j0, j1): each column summed in float32
+    /// from 0 in row order 0..M-1, then added to dBias. dOutput [M, N], dBias [N].
+    /// </summary>
+    public static void BiasBackward(float* dOutput, int m, int n, int j0, int j1, float* dBias)
+    {
+        int w = Vector<float>.Count;
+        int j = j0;
+        for (; j + w <= j1; j += w)
+        {
+            Vector<float> s = Vector<float>.Zero;
+            for (int i = 0; i < m; i++)
+            {
+                s += Vector.Load(dOutput + ((long)i * n) + j);
+            }
+
+            (Vector.Load(dBias + j) + s).Store(dBias + j);
+        }
+
+        for (; j < j1; j++)
+        {
+            float s = 0f;
+            for (int i = 0; i < m; i++)
+            {
+                s += dOutput[((long)i * n) + j];
+            }
+
+            dBias[j] += s;
+        }
+    }
+
+    /// <summary>
+    /// Asks for the next C tile while this one computes: C is re-read once per K block from L3
+    /// or memory, and the kernel's first loads of it would otherwise stall every accumulator.
+    /// </summary>
+    private static void PrefetchTile(float* c, nint ldc, int rows, int nr)
+    {
+        if (!Sse.IsSupported || c == null)
+        {
+            return;
+        }
+
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < nr; j += 16)
+            {
+                Sse.Prefetch0(c + (i * ldc) + j);
+            }
+        }
+    }
+
+    /// <summary>K = 0: <c>c = (accumulate ? c : 0) + bias</c> on the block.</summary>
+    private static void InitializeOnly(in MatMulProblem p, int r0, int r1, int c0, int c1)
+    {
+        for (int i = r0; i < r1; i++)
+        {
+            float* c = p.C + ((long)i * p.N);
+            for (int j = c0; j < c1; j++)
+            {
+                float s = p.Accumulate ? c[j] : 0f;
+                c[j] = p.Bias == null ? s : s + p.Bias[j];
+            }
+        }
+    }
+
+    /// <summary>
+    /// A partial tile: copy C (or zeros) into a padded [MR, NR] tile, run the full kernel on it,
+    /// copy the valid [rows, cols] back. The padded bias keeps <c>0 + bias</c> the first add.
+    /// </summary>
+    private static void EdgeTile(
+        in MicroKernel kernel, MatMulWorkspace ws, float* pa, float* pb, int kc, float* c, nint ldc,
+        int rows, int cols, float* bias, bool load)
+    {
+        int mr = kernel.MR;
+        int nr = kernel.NR;
+        float* t = ws.Tile;
+        for (int i = 0; i < mr; i++)
+        {
+            for (int j = 0; j < nr; j++)
+            {
+                t[(i * nr) + j] = load && i < rows && j < cols ? c[(i * ldc) + j] : 0f;
+            }
+        }
+
+        float* tileBias = null;
+        if (bias != null)
+        {
+            tileBias = ws.BiasTile;
+            for (int j = 0; j < nr; j++)
+            {
+                tileBias[j] = j < cols ? bias[j] : 0f;
+            }
+        }
+
+        kernel.Run(pa, pb, kc, t, nr, tileBias, true);
+        for (int i = 0; i < rows; i++)
+        {
+            new ReadOnlySpan<float>(t + (i * nr), cols).CopyTo(new Span<float>(c + (i * ldc), cols));
+        }
+    }
+
+    /// <summary>
+    /// dst[k, MR] = A[i0 + 0..rows, pc + k] for k in [0, kc), rows past <paramref name="rows"/>
+    /// zero.
+    /// </summary>
+    private static void PackA(in MatMulProblem p, int i0, int rows, int pc, int kc, int mr, float* dst)
+    {
+        if (p.ARow == 1)
+        {
+            // TN: a row of a [K, M] holds MR consecutive A rows at one k.
+            for (int k = 0; k < kc; k++)
+            {
+                float* src = p.A + ((pc + k) * p.ACol) + i0;
+                float* d = dst + (k * mr);
+                int i = 0;
+                for (; i < rows; i++)
+                {
+                    d[i] = src[i];
+                }
+
+                for (; i < mr; i++)
+                {
+                    d[i] = 0f;
+                }
+            }
+
+            return;
+        }
+
+        // NN, NT: each A row is contiguous in k; scatter it into column i of the panel.
+        for (int i = 0; i < mr; i++)
+        {
+            if (i < rows)
+            {
+                float* src = p.A + ((i0 + i) * p.ARow) + pc;
+                for (int k = 0; k < kc; k++)
+                {
+                    dst[(k * mr) + i] = src[k];
+                }
+            }
+            else
+            {
+                for (int k = 0; k < kc; k++)
+                {
+                    dst[(k * mr) + i] = 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// dst[k, NR] = B[pc + k, j0 + 0..cols] for k in [0, kc), columns past
+    /// <paramref name="cols"/> zero.
+    /// </summary>
+    private static void PackB(in MatMulProblem p, int pc, int kc, int j0, int cols, int nr, float* dst)
+    {
+        if (p.BCol == 1)
+        {
+            // NN, TN: B rows are contiguous in j.
+            for (int k = 0; k < kc; k++)
+            {
+                float* src = p.B + ((pc + k) * p.BRow) + j0;
+                float* d = dst + (k * nr);
+                Buffer.MemoryCopy(src, d, cols * sizeof(float), cols * sizeof(float));
+                for (int j = cols; j < nr; j++)
+                {
+                    d[j] = 0f;
+                }
+            }
+
+            return;
+        }
+
+        // NT: B column j is row j of b [N, K], contiguous in k.
+        for (int j = 0; j < nr; j++)
+        {
+            if (j < cols)
+            {
+                float* src = p.B + ((j0 + j) * p.BCol) + pc;
+                for (int k = 0; k < kc; k++)
+                {
+                    dst[(k * nr) + j] = src[k];
+                }
+            }
+            else
+            {
+                for (int k = 0; k < kc; k++)
+                {
+                    dst[(k * nr) + j] = 0f;
+                }
+            }
+        }
+    }
+}
