@@ -5,8 +5,7 @@ namespace Kgglm.Kernels.Cpu;
 /// threading; the matmuls live in <c>CpuKernels.MatMul.cs</c> and the other ops in
 /// <c>CpuKernels.Ops.cs</c>, each calling the op files of <c>Ops/</c>.
 /// </summary>
-// TODO: declare `: IKernels` once the matmul and ops halves are both merged (built in parallel).
-public sealed unsafe partial class CpuKernels : IDisposable
+public sealed unsafe partial class CpuKernels : IKernels
 {
     private readonly WorkerPool _pool;
 

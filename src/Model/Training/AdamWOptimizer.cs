@@ -52,8 +52,10 @@ public sealed class AdamWOptimizer : IDisposable
         double norm = Math.Sqrt(_k.SquaredNorm(_model.Gradients, _model.Layout.TotalFloats));
         float scale = norm > MaxGradNorm ? (float)(MaxGradNorm / (norm + 1e-6)) : 1f;
         Steps++;
-        foreach (ParameterInfo p in _model.Layout.Parameters)
+        IReadOnlyList<ParameterInfo> parameters = _model.Layout.Parameters;
+        for (int i = 0; i < parameters.Count; i++)
         {
+            ParameterInfo p = parameters[i];
             var step = new AdamWStep(
                 (float)learningRate, 0.9f, 0.999f, 1e-8f, p.Decay ? (float)WeightDecay : 0f, Steps,
                 scale);
