@@ -1,7 +1,9 @@
 using Cocona;
 using Kgglm.Cli.Runs;
 using Kgglm.Configuration;
+using Kgglm.Kernels;
 using Kgglm.Paths;
+using Kgglm.Training;
 
 namespace Kgglm.Cli.Commands;
 
@@ -15,12 +17,7 @@ public sealed class TrainCommands
         TrainOptions train,
         [Option("resume", Description = "continue the run in --output from its newest checkpoint")]
         bool resume = false) =>
-        CliRunner.Run("pretrain", common.Debug, () =>
-        {
-            _ = Resolve(common, train);
-            _ = resume;
-            return CliRunner.NotYet("pretrain", "training is being built (path sampling, model, loop)");
-        });
+        CliRunner.Run("pretrain", common.Debug, () => Train(common, train, CorpusStage.Pretrain, resume));
 
     /// <summary>Fine-tunes on user → item paths.</summary>
     [Command("finetune", Description = "fine-tune on user→item paths (from --pre-model-path or scratch)")]
@@ -29,12 +26,7 @@ public sealed class TrainCommands
         TrainOptions train,
         [Option("resume", Description = "continue the run in --output from its newest checkpoint")]
         bool resume = false) =>
-        CliRunner.Run("finetune", common.Debug, () =>
-        {
-            _ = Resolve(common, train);
-            _ = resume;
-            return CliRunner.NotYet("finetune", "training is being built (path sampling, model, loop)");
-        });
+        CliRunner.Run("finetune", common.Debug, () => Train(common, train, CorpusStage.Finetune, resume));
 
     /// <summary>Writes a path corpus.</summary>
     [Command("sample", Description = "sample a path corpus (pretrain walks or finetune paths) to a file")]
@@ -72,6 +64,61 @@ public sealed class TrainCommands
             _ = (paramsFile, algo, maxEvals, resume);
             return CliRunner.NotYet("tune", "it needs training and evaluation, still being built");
         });
+
+    /// <summary>A training stage from the command line: config table, run, exit code.</summary>
+    internal static int Train(CommonOptions common, TrainOptions train, CorpusStage stage, bool resume)
+    {
+        ResolvedConfig config = Resolve(common, train);
+        RunContext run = RunContext.Create(config);
+        string name = stage == CorpusStage.Pretrain ? "pretrain" : "finetune";
+        string output = common.Output ?? Path.Combine(
+            run.Run.CheckpointDir,
+            $"KGGLM-{name}-{run.Dataset.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
+        using IKernels kernels = Backend.Create(run.Run.Device, run.Run.EffectiveThreads);
+        bool existed = Directory.Exists(output);
+        try
+        {
+            return Train(config, run, stage, resume, name, output, kernels);
+        }
+        catch when (!existed)
+        {
+            // A run that failed before its first checkpoint leaves nothing behind.
+            if (Directory.Exists(output) && Checkpoints.Checkpoint.Newest(output) is null)
+            {
+                Directory.Delete(output, recursive: true);
+            }
+
+            throw;
+        }
+    }
+
+    private static int Train(
+        ResolvedConfig config, RunContext run, CorpusStage stage, bool resume, string name,
+        string output, IKernels kernels)
+    {
+        using var reporter = new ConsoleReporter(Path.Combine(output, "train.log"));
+        reporter.Line($"kgglm {name} on {run.Dataset.Name} → {output}");
+        reporter.Line($"device {kernels.Name}");
+        reporter.Line(config.ToTable().TrimEnd());
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+            Console.Error.WriteLine("interrupt: finishing the current step and saving a checkpoint");
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            TrainingResult result = TrainingRun.Run(
+                config, run.Dataset, stage, kernels, output, resume, reporter, cancel.Token);
+            return result.Interrupted && cancel.IsCancellationRequested ? 130 : 0;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
 
     /// <summary>Resolves the configuration of a training command.</summary>
     internal static ResolvedConfig Resolve(CommonOptions common, TrainOptions train) =>

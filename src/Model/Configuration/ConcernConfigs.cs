@@ -51,10 +51,12 @@ public sealed record ModelConfig(
 /// <param name="MaxGradNorm">Global gradient-norm clipping (1.0).</param>
 /// <param name="EvalStep">Validate every N epochs (1).</param>
 /// <param name="StoppingStep">Early stop after N evaluations without improvement (10).</param>
+/// <param name="MicroBatchSize">Paths per forward/backward; gradients accumulate (128).</param>
+/// <param name="VocabChunk">Logits columns held at a time; 0 = all.</param>
 public sealed record TrainingConfig(
     double LearningRate, double WeightDecay, int WarmupSteps, int Epochs, int PretrainEpochs,
     int TrainBatchSize, int SaveStep, string PreModelPath, long MaxSteps, double MaxGradNorm,
-    int EvalStep, int StoppingStep)
+    int EvalStep, int StoppingStep, int MicroBatchSize, int VocabChunk)
 {
     /// <summary>Reads the training keys.</summary>
     public static TrainingConfig From(ResolvedConfig c)
@@ -69,7 +71,8 @@ public sealed record TrainingConfig(
             c.Float("learning_rate"), c.Float("weight_decay"), c.Int("warmup_steps"), c.Int("epochs"),
             c.Int("pretrain_epochs"), c.Int("train_batch_size"), c.Int("save_step"),
             c.String("pre_model_path"), c.Long("max_steps"), c.Float("max_grad_norm"),
-            c.Int("eval_step"), c.Int("stopping_step"));
+            c.Int("eval_step"), c.Int("stopping_step"), c.Int("micro_batch_size"),
+            c.Int("vocab_chunk"));
     }
 }
 

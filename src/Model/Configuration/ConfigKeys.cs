@@ -115,6 +115,13 @@ public static class ConfigKeys
             "pretrained checkpoint (or run) folder fine-tuning starts from") { Group = Train },
         new("max_steps", ConfigKind.Int, "0", "stop after N optimiser steps (0: no limit)")
         { Group = Train, Min = 0 },
+        new("micro_batch_size", ConfigKind.Int, "128",
+            "Kgglm: paths per forward/backward; gradients of a batch accumulate over them " +
+            "(bounds activation memory, never changes the maths)")
+        { Group = Train, Min = 1, Max = 1 << 16 },
+        new("vocab_chunk", ConfigKind.Int, "0",
+            "Kgglm: logits columns held at a time (0: the whole vocabulary, computed once)")
+        { Group = Train, Min = 0 },
         new("max_grad_norm", ConfigKind.Float, "1.0", "global gradient-norm clipping")
         { Group = Train, Min = 0, MinExclusive = true },
         new("eval_step", ConfigKind.Int, "1", "validate every N epochs") { Group = Train, Min = 1 },

@@ -87,10 +87,19 @@ public sealed class ResolvedConfig
         int[] list => "[" + string.Join(", ", list) + "]",
         HopRange r => $"\"{r}\"",
         IReadOnlyDictionary<string, object?> map =>
-            "{" + string.Join(", ", map.Select(kv => $"{Format(kv.Key)}: {Format(kv.Value)}")) + "}",
-        IEnumerable<object?> seq => "[" + string.Join(", ", seq.Select(Format)) + "]",
+            "{" + string.Join(", ", map.Select(kv => $"{Format(kv.Key)}: {FormatPlain(kv.Value)}")) + "}",
+        IEnumerable<object?> seq => "[" + string.Join(", ", seq.Select(FormatPlain)) + "]",
         _ => value.ToString() ?? "null",
     };
+
+    /// <summary>
+    /// A value inside a mapping: its scalars came from YAML as text, so numbers stay unquoted
+    /// (they read back the same either way).
+    /// </summary>
+    private static string FormatPlain(object? value) =>
+        value is string s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+            ? s
+            : Format(value);
 
     /// <summary>The whole configuration as YAML (nested keys nested), readable back.</summary>
     public string ToYaml()

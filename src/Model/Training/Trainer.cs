@@ -159,6 +159,13 @@ public sealed class Trainer
             double lr = _s.Schedule.At(step);
             double norm = _optimizer.Step(lr);
             double loss = targets > 0 ? lossSum / targets : 0;
+            if (!double.IsFinite(loss) || !double.IsFinite(norm))
+            {
+                throw new KgglmException(
+                    $"training diverged at step {step + 1}: loss {loss}, gradient norm {norm}; " +
+                    "lower learning_rate or raise warmup_steps");
+            }
+
             step++;
             inEpoch++;
             losses.Add(loss);

@@ -1,0 +1,290 @@
+using System.Diagnostics;
+using System.Globalization;
+using Kgglm.Checkpoints;
+using Kgglm.Configuration;
+using Kgglm.Data;
+using Kgglm.Kernels;
+using Kgglm.Network;
+using Kgglm.Paths;
+using Kgglm.Reporting;
+
+namespace Kgglm.Training;
+
+/// <summary>Receives what a training run reports (the CLI prints it; tests may collect it).</summary>
+public interface ITrainingReporter
+{
+    /// <summary>A line for the person watching (also written to the run's log).</summary>
+    void Line(string text);
+
+    /// <summary>One optimiser step.</summary>
+    void Step(StepRecord step);
+
+    /// <summary>Sampling or training progress for a progress bar.</summary>
+    void Progress(string what, long done, long total);
+}
+
+/// <summary>What a stage produced.</summary>
+/// <param name="OutputFolder">The run folder.</param>
+/// <param name="LastCheckpoint">Its newest checkpoint.</param>
+/// <param name="Progress">Where training ended.</param>
+/// <param name="Interrupted">True when stopped by cancellation before the last step.</param>
+/// <param name="MeanTokensPerSecond">Throughput over the steps after warm-up.</param>
+public sealed record TrainingResult(
+    string OutputFolder, string LastCheckpoint, TrainingProgress Progress, bool Interrupted,
+    double MeanTokensPerSecond);
+
+/// <summary>
+/// One training stage end to end: corpus (sampled or reused), network (initialised, loaded from
+/// <c>pre_model_path</c>, or resumed), the loop, checkpoints, and the run folder's files:
+/// <c>config.yaml</c>, <c>train.log</c>, <c>metrics.json</c>, <c>loss_curve.png</c>.
+/// </summary>
+public static class TrainingRun
+{
+    /// <summary>Checkpoints kept in a run folder (older ones are deleted after a save).</summary>
+    public const int KeptCheckpoints = 2;
+
+    /// <summary>Runs <paramref name="stage"/>.</summary>
+    public static TrainingResult Run(
+        ResolvedConfig config, Dataset dataset, CorpusStage stage, IKernels kernels,
+        string outputFolder, bool resume, ITrainingReporter reporter, CancellationToken cancel)
+    {
+        ModelConfig modelConfig = ModelConfig.From(config);
+        TrainingConfig train = TrainingConfig.From(config);
+        SamplingConfig sampling = SamplingConfig.From(config);
+        RunConfig run = RunConfig.From(config);
+        string stageName = stage == CorpusStage.Pretrain ? "pretrain" : "finetune";
+
+        // 0. Check what this run starts from before anything is written.
+        string? resumeFrom = resume ? Checkpoint.Newest(outputFolder) : null;
+        if (resume && resumeFrom is null)
+        {
+            throw new KgglmException($"--resume: {outputFolder} holds no checkpoint-N to resume from");
+        }
+
+        string? warmStart = null;
+        if (resumeFrom is null && stage == CorpusStage.Finetune && train.PreModelPath.Length > 0)
+        {
+            warmStart = Checkpoint.Resolve(train.PreModelPath);
+            Checkpoint.CheckVocabulary(warmStart, dataset.Vocabulary, dataset.Name);
+        }
+
+        Gpt2Shape shape = Shape(config, modelConfig, dataset, resumeFrom ?? warmStart);
+        PrepareOutput(outputFolder, resume);
+        File.WriteAllText(Path.Combine(outputFolder, "config.yaml"), config.ToYaml());
+
+        // 1. The corpus, from the shared cache when it was sampled before with this config.
+        int P = modelConfig.ContextLength;
+        string corpusPath = CorpusCachePath(config, dataset, stage);
+        CorpusBuilder.Outcome corpus = CorpusBuilder.Ensure(
+            dataset, sampling, stage, P, run.Seed, run.EffectiveThreads, corpusPath, reuse: true,
+            reporter.Line, (done, total) => reporter.Progress("sampling", done, total));
+        if (!corpus.Reused)
+        {
+            reporter.Line($"sampled {corpus.Paths:N0} {stageName} paths in {corpus.Seconds:F2} s");
+        }
+
+        // 2. The network: resumed, warm-started from pre_model_path, or initialised.
+        using var model = new Gpt2(kernels, shape, Math.Min(train.MicroBatchSize, train.TrainBatchSize),
+            Vocabulary.Pad, train.VocabChunk);
+        using var optimizer = new AdamWOptimizer(kernels, model, train.WeightDecay, train.MaxGradNorm);
+        TrainingProgress progress = TrainingProgress.Start;
+        if (resumeFrom is not null)
+        {
+            Checkpoint.CheckVocabulary(resumeFrom, dataset.Vocabulary, dataset.Name);
+            CheckpointState state = Checkpoint.ReadState(resumeFrom);
+            if (state.Stage != stageName || state.Seed != run.Seed
+                || state.DatasetFingerprint != CorpusBuilder.DatasetFingerprint(dataset))
+            {
+                throw new KgglmException(
+                    $"--resume: {resumeFrom} is a {state.Stage} run of {state.DatasetName} with seed " +
+                    $"{state.Seed}; this is a {stageName} run of {dataset.Name} with seed {run.Seed}");
+            }
+
+            Checkpoint.LoadWeights(resumeFrom, kernels, model);
+            Checkpoint.LoadOptimizer(resumeFrom, kernels, model, optimizer);
+            optimizer.Steps = state.OptimizerSteps;
+            progress = state.Progress;
+            reporter.Line($"resuming from {resumeFrom} at step {progress.Step}");
+        }
+        else if (warmStart is not null)
+        {
+            Checkpoint.LoadWeights(warmStart, kernels, model);
+            reporter.Line($"fine-tuning from the weights of {warmStart}");
+        }
+        else
+        {
+            WeightInit.Initialize(model, kernels, (ulong)run.Seed);
+            if (stage == CorpusStage.Finetune)
+            {
+                reporter.Line("no pre_model_path: fine-tuning from random weights (this is PEARLM)");
+            }
+        }
+
+        // 3. The loop.
+        using PathCorpusFile corpusFile = PathCorpusFile.Open(corpusPath);
+        int epochs = stage == CorpusStage.Pretrain ? train.PretrainEpochs : train.Epochs;
+        long stepsPerEpoch = TrainerSettings.StepsPerEpoch(corpusFile.PathCount, train.TrainBatchSize);
+        var schedule = new LearningRateSchedule(train.LearningRate, train.WarmupSteps, stepsPerEpoch * epochs);
+        var settings = new TrainerSettings(
+            stageName, epochs, train.TrainBatchSize, model.MaxBatch, train.MaxSteps, train.SaveStep,
+            schedule, (float)modelConfig.Dropout, (ulong)run.Seed);
+        var trainer = new Trainer(model, optimizer, corpusFile, settings);
+        reporter.Line(
+            $"{stageName}: {corpusFile.PathCount:N0} paths, {stepsPerEpoch:N0} steps per epoch × " +
+            $"{epochs} epochs = {stepsPerEpoch * epochs:N0} steps" +
+            (trainer.TotalSteps < stepsPerEpoch * epochs ? $", stopping after {trainer.TotalSteps:N0} (max_steps)" : string.Empty) +
+            $"; {model.Layout.Count:N0} parameters; batch {train.TrainBatchSize} in micro-batches of {model.MaxBatch}");
+        if (schedule.NeverReachesPeak)
+        {
+            reporter.Line(
+                $"note: warmup_steps ({train.WarmupSteps}) exceeds the {schedule.TotalSteps} steps of " +
+                "this stage, so the learning rate never reaches its peak");
+        }
+
+        string lastCheckpoint = resumeFrom ?? string.Empty;
+        var throughput = new List<double>();
+        var watch = Stopwatch.StartNew();
+        ulong datasetFingerprint = CorpusBuilder.DatasetFingerprint(dataset);
+        TrainingProgress end = trainer.Run(
+            progress,
+            s =>
+            {
+                reporter.Step(s);
+                if (s.Step > progress.Step + 2)
+                {
+                    throughput.Add(s.TokensPerSecond);
+                }
+            },
+            (epoch, mean) => reporter.Line($"epoch {epoch + 1} {stageName} [train loss: {mean:F4}]"),
+            p =>
+            {
+                string folder = Path.Combine(outputFolder, $"checkpoint-{p.Step}");
+                var state = new CheckpointState(
+                    stageName, p, optimizer.Steps, run.Seed, dataset.Name, datasetFingerprint,
+                    dataset.Vocabulary.Fingerprint, modelConfig.UseKgTokenTypes);
+                Checkpoint.Save(folder, kernels, model, optimizer, dataset.Vocabulary, state, config.ToYaml());
+                lastCheckpoint = folder;
+                PruneCheckpoints(outputFolder);
+                WriteReports(outputFolder, stageName, p, throughput);
+            },
+            cancel);
+        bool interrupted = end.Step < trainer.TotalSteps;
+        reporter.Line(
+            $"{stageName} {(interrupted ? "interrupted" : "finished")} at step {end.Step} in " +
+            $"{watch.Elapsed.TotalSeconds:F1} s; checkpoint {lastCheckpoint}");
+        return new TrainingResult(
+            outputFolder, lastCheckpoint, end, interrupted, throughput.Count > 0 ? throughput.Average() : 0);
+    }
+
+    /// <summary>The shared corpus cache file of a stage (named by its fingerprints).</summary>
+    public static string CorpusCachePath(ResolvedConfig config, Dataset dataset, CorpusStage stage)
+    {
+        SamplingConfig s = SamplingConfig.From(config);
+        RunConfig run = RunConfig.From(config);
+        int P = ModelConfig.From(config).ContextLength;
+        ulong sampling = CorpusBuilder.SamplingHash(s, stage, P, run.Seed);
+        ulong data = CorpusBuilder.DatasetFingerprint(dataset);
+        string name = string.Create(CultureInfo.InvariantCulture,
+            $"{dataset.Name}-{stage.ToString().ToLowerInvariant()}-{sampling:x16}-{data:x16}.paths");
+        return Path.Combine(run.CheckpointDir, "corpora", name);
+    }
+
+    /// <summary>The network shape: from the checkpoint when there is one, else the config.</summary>
+    private static Gpt2Shape Shape(ResolvedConfig config, ModelConfig m, Dataset d, string? checkpoint)
+    {
+        int channels = m.EmbeddingSize, heads = m.NumHeads, layers = m.NumLayers;
+        if (checkpoint is not null)
+        {
+            HuggingFaceConfig hf = Checkpoint.ReadConfig(checkpoint);
+            foreach ((string key, int mine, int theirs) in new[]
+                     {
+                         ("embedding_size", channels, hf.NEmbd), ("num_heads", heads, hf.NHead),
+                         ("num_layers", layers, hf.NLayer),
+                     })
+            {
+                if (config.Origin(key) != "default" && mine != theirs)
+                {
+                    throw new ConfigException(
+                        $"key '{key}' is {mine} ({config.Origin(key)}) but checkpoint {checkpoint} " +
+                        $"has {theirs}; drop the setting or use a matching checkpoint");
+                }
+            }
+
+            (channels, heads, layers) = (hf.NEmbd, hf.NHead, hf.NLayer);
+        }
+
+        TypeTokenIds? types = m.UseKgTokenTypes
+            ? new TypeTokenIds(d.Vocabulary.TypeS, d.Vocabulary.TypeE, d.Vocabulary.TypeR)
+            : null;
+        return new Gpt2Shape(d.Vocabulary.Count, m.ContextLength, channels, heads, layers, types,
+            (float)m.Dropout);
+    }
+
+    private static void PrepareOutput(string folder, bool resume)
+    {
+        if (!resume && Directory.Exists(folder) && Checkpoint.Newest(folder) is not null)
+        {
+            throw new KgglmException(
+                $"output folder {folder} already holds a run; pass --resume to continue it or " +
+                "choose another --output");
+        }
+
+        Directory.CreateDirectory(folder);
+
+        // A crash while a checkpoint was being renamed into place leaves a .tmp-/.old- sibling.
+        foreach (string dir in Directory.GetDirectories(folder, "checkpoint-*"))
+        {
+            string name = Path.GetFileName(dir);
+            int mark = Math.Max(name.IndexOf(".tmp-", StringComparison.Ordinal),
+                name.IndexOf(".old-", StringComparison.Ordinal));
+            if (mark > 0)
+            {
+                AtomicDirectory.CleanUp(Path.Combine(folder, name[..mark]));
+            }
+        }
+    }
+
+    private static void PruneCheckpoints(string folder)
+    {
+        var all = Directory.GetDirectories(folder, "checkpoint-*")
+            .Select(d => (Dir: d, Ok: long.TryParse(Path.GetFileName(d)["checkpoint-".Length..],
+                NumberStyles.None, CultureInfo.InvariantCulture, out long n), N: n))
+            .Where(x => x.Ok)
+            .OrderByDescending(x => x.N)
+            .Skip(KeptCheckpoints);
+        foreach ((string dir, _, _) in all)
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static void WriteReports(string folder, string stage, TrainingProgress p, List<double> tokensPerSecond)
+    {
+        var metrics = new MetricsFile();
+        metrics.Info["stage"] = stage;
+        for (int i = 0; i < p.Losses.Count; i++)
+        {
+            metrics.Add("train_loss", i + 1, p.Losses[i]);
+        }
+
+        for (int i = 0; i < p.EpochLosses.Count; i++)
+        {
+            metrics.Add("epoch_train_loss", i + 1, p.EpochLosses[i]);
+        }
+
+        metrics.Scalars["steps"] = p.Step;
+        if (tokensPerSecond.Count > 0)
+        {
+            metrics.Scalars["tokens_per_second"] = tokensPerSecond.Average();
+        }
+
+        metrics.Write(Path.Combine(folder, "metrics.json"));
+        if (p.Losses.Count > 0)
+        {
+            var plot = new LossCurvePlot { Title = $"KGGLM {stage} loss" };
+            plot.Add("train loss", Enumerable.Range(1, p.Losses.Count).Select(i => (double)i).ToList(),
+                p.Losses.ToList());
+            plot.SavePng(Path.Combine(folder, "loss_curve.png"));
+        }
+    }
+}
