@@ -80,6 +80,11 @@ public sealed class TrainOptions : ICommandParameterSet
     [HasDefaultValue]
     public int? MaxPathsPerUser { get; set; }
 
+    /// <summary>A corpus file to train on instead of the shared cache.</summary>
+    [Option("corpus", Description = "train on this corpus file (from `kgglm sample`)")]
+    [HasDefaultValue]
+    public string? Corpus { get; set; }
+
     /// <summary>The settings these options make.</summary>
     public IEnumerable<ConfigOverride> Overrides() => CommonOptions.Typed(
         ("embedding_size", EmbeddingSize), ("num_heads", NumHeads), ("num_layers", NumLayers),

@@ -34,8 +34,8 @@ public sealed class TrainCommands
         CommonOptions common,
         TrainOptions train,
         [Option("stage", Description = "pretrain | finetune")] string stage = "pretrain",
-        [Option("corpus", Description = "corpus file to write (default: the shared cache)")]
-        string? corpus = null) =>
+        [Option("to", Description = "corpus file to write (default: the shared cache)")]
+        string? to = null) =>
         CliRunner.Run("sample", common.Debug, () =>
         {
             CorpusStage which = stage switch
@@ -45,7 +45,7 @@ public sealed class TrainCommands
                 _ => throw new ConfigException($"--stage: expected pretrain or finetune, found '{stage}'"),
             };
             RunContext run = RunContext.Create(Resolve(common, train));
-            run.EnsureCorpus(which, corpus ?? run.CorpusCachePath(which), reuse: false);
+            run.EnsureCorpus(which, to ?? train.Corpus ?? run.CorpusCachePath(which), reuse: false);
             return 0;
         });
 
@@ -78,7 +78,7 @@ public sealed class TrainCommands
         bool existed = Directory.Exists(output);
         try
         {
-            return Train(config, run, stage, resume, name, output, kernels);
+            return Train(config, run, stage, resume, name, output, kernels, train.Corpus);
         }
         catch when (!existed)
         {
@@ -94,7 +94,7 @@ public sealed class TrainCommands
 
     private static int Train(
         ResolvedConfig config, RunContext run, CorpusStage stage, bool resume, string name,
-        string output, IKernels kernels)
+        string output, IKernels kernels, string? corpus)
     {
         using var reporter = new ConsoleReporter(Path.Combine(output, "train.log"));
         reporter.Line($"kgglm {name} on {run.Dataset.Name} → {output}");
@@ -111,7 +111,7 @@ public sealed class TrainCommands
         try
         {
             TrainingResult result = TrainingRun.Run(
-                config, run.Dataset, stage, kernels, output, resume, reporter, cancel.Token);
+                config, run.Dataset, stage, kernels, output, resume, reporter, cancel.Token, corpus);
             return result.Interrupted && cancel.IsCancellationRequested ? 130 : 0;
         }
         finally

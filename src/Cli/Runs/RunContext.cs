@@ -46,17 +46,9 @@ internal sealed class RunContext
         return new RunContext(config, dataset);
     }
 
-    /// <summary>
-    /// The shared corpus cache file of a stage: named by the dataset and the sampling and
-    /// dataset fingerprints, so a file of that name can only hold that corpus.
-    /// </summary>
-    public string CorpusCachePath(CorpusStage stage)
-    {
-        ulong sampling = CorpusBuilder.SamplingHash(Sampling, stage, Model.ContextLength, Run.Seed);
-        ulong data = CorpusBuilder.DatasetFingerprint(Dataset);
-        string name = $"{Dataset.Name}-{stage.ToString().ToLowerInvariant()}-{sampling:x16}-{data:x8}.paths";
-        return Path.Combine(Run.CheckpointDir, "corpora", name);
-    }
+    /// <summary>The shared corpus cache file of a stage.</summary>
+    public string CorpusCachePath(CorpusStage stage) =>
+        Kgglm.Training.TrainingRun.CorpusCachePath(Config, Dataset, stage);
 
     /// <summary>Samples (or reuses) the corpus of <paramref name="stage"/> at <paramref name="path"/>.</summary>
     public CorpusBuilder.Outcome EnsureCorpus(CorpusStage stage, string path, bool reuse)

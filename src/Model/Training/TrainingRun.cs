@@ -46,7 +46,8 @@ public static class TrainingRun
     /// <summary>Runs <paramref name="stage"/>.</summary>
     public static TrainingResult Run(
         ResolvedConfig config, Dataset dataset, CorpusStage stage, IKernels kernels,
-        string outputFolder, bool resume, ITrainingReporter reporter, CancellationToken cancel)
+        string outputFolder, bool resume, ITrainingReporter reporter, CancellationToken cancel,
+        string? corpusFile = null)
     {
         ModelConfig modelConfig = ModelConfig.From(config);
         TrainingConfig train = TrainingConfig.From(config);
@@ -69,12 +70,16 @@ public static class TrainingRun
         }
 
         Gpt2Shape shape = Shape(config, modelConfig, dataset, resumeFrom ?? warmStart);
-        PrepareOutput(outputFolder, resume);
-        File.WriteAllText(Path.Combine(outputFolder, "config.yaml"), config.ToYaml());
 
-        // 1. The corpus, from the shared cache when it was sampled before with this config.
+        // 1. The corpus: a given file (refused unless its header matches), else the shared
+        // cache, sampled when this config was never sampled before.
         int P = modelConfig.ContextLength;
-        string corpusPath = CorpusCachePath(config, dataset, stage);
+        string corpusPath = corpusFile ?? CorpusCachePath(config, dataset, stage);
+        if (corpusFile is not null && !File.Exists(corpusFile))
+        {
+            throw new KgglmException($"--corpus {corpusFile}: no such file");
+        }
+
         CorpusBuilder.Outcome corpus = CorpusBuilder.Ensure(
             dataset, sampling, stage, P, run.Seed, run.EffectiveThreads, corpusPath, reuse: true,
             reporter.Line, (done, total) => reporter.Progress("sampling", done, total));
@@ -82,6 +87,9 @@ public static class TrainingRun
         {
             reporter.Line($"sampled {corpus.Paths:N0} {stageName} paths in {corpus.Seconds:F2} s");
         }
+
+        PrepareOutput(outputFolder, resume);
+        File.WriteAllText(Path.Combine(outputFolder, "config.yaml"), config.ToYaml());
 
         // 2. The network: resumed, warm-started from pre_model_path, or initialised.
         using var model = new Gpt2(kernels, shape, Math.Min(train.MicroBatchSize, train.TrainBatchSize),
@@ -121,16 +129,16 @@ public static class TrainingRun
         }
 
         // 3. The loop.
-        using PathCorpusFile corpusFile = PathCorpusFile.Open(corpusPath);
+        using PathCorpusFile corpusData = PathCorpusFile.Open(corpusPath);
         int epochs = stage == CorpusStage.Pretrain ? train.PretrainEpochs : train.Epochs;
-        long stepsPerEpoch = TrainerSettings.StepsPerEpoch(corpusFile.PathCount, train.TrainBatchSize);
+        long stepsPerEpoch = TrainerSettings.StepsPerEpoch(corpusData.PathCount, train.TrainBatchSize);
         var schedule = new LearningRateSchedule(train.LearningRate, train.WarmupSteps, stepsPerEpoch * epochs);
         var settings = new TrainerSettings(
             stageName, epochs, train.TrainBatchSize, model.MaxBatch, train.MaxSteps, train.SaveStep,
             schedule, (float)modelConfig.Dropout, (ulong)run.Seed);
-        var trainer = new Trainer(model, optimizer, corpusFile, settings);
+        var trainer = new Trainer(model, optimizer, corpusData, settings);
         reporter.Line(
-            $"{stageName}: {corpusFile.PathCount:N0} paths, {stepsPerEpoch:N0} steps per epoch × " +
+            $"{stageName}: {corpusData.PathCount:N0} paths, {stepsPerEpoch:N0} steps per epoch × " +
             $"{epochs} epochs = {stepsPerEpoch * epochs:N0} steps" +
             (trainer.TotalSteps < stepsPerEpoch * epochs ? $", stopping after {trainer.TotalSteps:N0} (max_steps)" : string.Empty) +
             $"; {model.Layout.Count:N0} parameters; batch {train.TrainBatchSize} in micro-batches of {model.MaxBatch}");
