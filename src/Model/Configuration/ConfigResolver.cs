@@ -140,49 +140,49 @@ public static class ConfigResolver
         switch (key.Kind)
         {
             case ConfigKind.Int:
-            {
-                string text = Scalar(node) ?? throw Bad(Describe(node));
-                if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture,
-                        out long value))
                 {
-                    throw Bad($"'{text}'");
-                }
+                    string text = Scalar(node) ?? throw Bad(Describe(node));
+                    if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture,
+                            out long value))
+                    {
+                        throw Bad($"'{text}'");
+                    }
 
-                CheckBounds(key, value, Bad);
-                return value;
-            }
+                    CheckBounds(key, value, Bad);
+                    return value;
+                }
 
             case ConfigKind.Float:
-            {
-                string text = Scalar(node) ?? throw Bad(Describe(node));
-                if (!TryParseFloat(text, out double value))
                 {
-                    throw Bad($"'{text}'");
+                    string text = Scalar(node) ?? throw Bad(Describe(node));
+                    if (!TryParseFloat(text, out double value))
+                    {
+                        throw Bad($"'{text}'");
+                    }
+
+                    CheckBounds(key, value, Bad);
+                    return value;
                 }
 
-                CheckBounds(key, value, Bad);
-                return value;
-            }
-
             case ConfigKind.Bool:
-            {
-                string text = Scalar(node) ?? throw Bad(Describe(node));
-                return text.ToLowerInvariant() switch
                 {
-                    "true" or "yes" or "on" => true,
-                    "false" or "no" or "off" => false,
-                    _ => throw Bad($"'{text}'"),
-                };
-            }
+                    string text = Scalar(node) ?? throw Bad(Describe(node));
+                    return text.ToLowerInvariant() switch
+                    {
+                        "true" or "yes" or "on" => true,
+                        "false" or "no" or "off" => false,
+                        _ => throw Bad($"'{text}'"),
+                    };
+                }
 
             case ConfigKind.String:
                 return Scalar(node) ?? throw Bad(Describe(node));
 
             case ConfigKind.Choice:
-            {
-                string text = Scalar(node) ?? throw Bad(Describe(node));
-                return key.Choices.Contains(text, StringComparer.Ordinal) ? text : throw Bad($"'{text}'");
-            }
+                {
+                    string text = Scalar(node) ?? throw Bad(Describe(node));
+                    return key.Choices.Contains(text, StringComparer.Ordinal) ? text : throw Bad($"'{text}'");
+                }
 
             case ConfigKind.StringList:
                 return List(node).Select(n => Scalar(n) ?? throw Bad(Describe(n))).ToArray();
@@ -205,23 +205,23 @@ public static class ConfigResolver
                 return node is YamlMappingNode map ? ToPlain(map) : throw Bad(Describe(node));
 
             case ConfigKind.Range:
-            {
-                string text = node is YamlSequenceNode seq
-                    ? string.Join(",", seq.Children.Select(Scalar))
-                    : Scalar(node) ?? throw Bad(Describe(node));
-                string[] parts = text.Trim().Trim('(', ')', '[', ']').Split(',');
-                if (parts.Length != 2
-                    || !int.TryParse(parts[0].Trim(), CultureInfo.InvariantCulture, out int lo)
-                    || !int.TryParse(parts[1].Trim(), CultureInfo.InvariantCulture, out int hi)
-                    || lo > hi)
                 {
-                    throw Bad($"'{text}'");
-                }
+                    string text = node is YamlSequenceNode seq
+                        ? string.Join(",", seq.Children.Select(Scalar))
+                        : Scalar(node) ?? throw Bad(Describe(node));
+                    string[] parts = text.Trim().Trim('(', ')', '[', ']').Split(',');
+                    if (parts.Length != 2
+                        || !int.TryParse(parts[0].Trim(), CultureInfo.InvariantCulture, out int lo)
+                        || !int.TryParse(parts[1].Trim(), CultureInfo.InvariantCulture, out int hi)
+                        || lo > hi)
+                    {
+                        throw Bad($"'{text}'");
+                    }
 
-                CheckBounds(key, lo, Bad);
-                CheckBounds(key, hi, Bad);
-                return new HopRange(lo, hi);
-            }
+                    CheckBounds(key, lo, Bad);
+                    CheckBounds(key, hi, Bad);
+                    return new HopRange(lo, hi);
+                }
 
             default:
                 throw new InvalidOperationException(key.Kind.ToString());

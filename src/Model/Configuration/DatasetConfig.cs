@@ -148,40 +148,46 @@ public static class DatasetConfig
         switch (mode)
         {
             case "RS":
-            {
-                double[] ratios = value is List<object?> list
-                    ? list.Select(x => ParseRatio(x, origin)).ToArray()
-                    : throw new ConfigException(
-                        $"key 'eval_args.split.RS' ({origin}): expected a list of ratios like [0.8, 0.1, 0.1]");
-                if (ratios.Length is < 2 or > 3 || ratios.Any(r => r < 0) || ratios.Sum() <= 0)
                 {
-                    throw new ConfigException(
-                        $"key 'eval_args.split.RS' ({origin}): expected 2 or 3 non-negative ratios, " +
-                        $"found [{string.Join(", ", ratios)}]");
+                    double[] ratios = value is List<object?> list
+                        ? list.Select(x => ParseRatio(x, origin)).ToArray()
+                        : throw new ConfigException(
+                            $"key 'eval_args.split.RS' ({origin}): expected a list of ratios like [0.8, 0.1, 0.1]");
+                    if (ratios.Length is < 2 or > 3 || ratios.Any(r => r < 0) || ratios.Sum() <= 0)
+                    {
+                        throw new ConfigException(
+                            $"key 'eval_args.split.RS' ({origin}): expected 2 or 3 non-negative ratios, " +
+                            $"found [{string.Join(", ", ratios)}]");
+                    }
+
+                    return new SplitOptions
+                    {
+                        Mode = SplitMode.Ratio,
+                        Ratios = ratios,
+                        GroupByUser = byUser,
+                        Order = order,
+                    };
                 }
 
-                return new SplitOptions
-                {
-                    Mode = SplitMode.Ratio, Ratios = ratios, GroupByUser = byUser, Order = order,
-                };
-            }
-
             case "LS":
-            {
-                LeaveOneOutMode ls = value?.ToString() switch
                 {
-                    "valid_and_test" => LeaveOneOutMode.ValidAndTest,
-                    "valid_only" => LeaveOneOutMode.ValidOnly,
-                    "test_only" => LeaveOneOutMode.TestOnly,
-                    var other => throw new ConfigException(
-                        $"key 'eval_args.split.LS' ({origin}): expected valid_and_test, valid_only " +
-                        $"or test_only, found '{other}'"),
-                };
-                return new SplitOptions
-                {
-                    Mode = SplitMode.LeaveOneOut, LeaveOneOut = ls, GroupByUser = byUser, Order = order,
-                };
-            }
+                    LeaveOneOutMode ls = value?.ToString() switch
+                    {
+                        "valid_and_test" => LeaveOneOutMode.ValidAndTest,
+                        "valid_only" => LeaveOneOutMode.ValidOnly,
+                        "test_only" => LeaveOneOutMode.TestOnly,
+                        var other => throw new ConfigException(
+                            $"key 'eval_args.split.LS' ({origin}): expected valid_and_test, valid_only " +
+                            $"or test_only, found '{other}'"),
+                    };
+                    return new SplitOptions
+                    {
+                        Mode = SplitMode.LeaveOneOut,
+                        LeaveOneOut = ls,
+                        GroupByUser = byUser,
+                        Order = order,
+                    };
+                }
 
             default:
                 throw new ConfigException(
