@@ -32,7 +32,10 @@ internal sealed class GuardedArena : IDisposable
         Tensor tensor = whole.Slice(0, values.Length);
         Tensor guard = whole.Slice(values.Length, GuardLength);
         values.CopyTo(CpuArena.Span(tensor));
-        CpuArena.Span(guard).Fill(BitConverter.Int32BitsToSingle(SentinelBits));
+        // Written and read as ints: a signalling NaN copied through float registers may come back
+        // quieted (bit 22 set) in optimised builds.
+        System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(CpuArena.Span(guard))
+            .Fill(SentinelBits);
         _guards.Add((guard, name));
         return tensor;
     }
@@ -54,13 +57,13 @@ internal sealed class GuardedArena : IDisposable
     {
         foreach ((Tensor guard, string name) in _guards)
         {
-            Span<float> g = CpuArena.Span(guard);
+            Span<int> g = System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(
+                CpuArena.Span(guard));
             for (int i = 0; i < g.Length; i++)
             {
-                int bits = BitConverter.SingleToInt32Bits(g[i]);
                 Assert.True(
-                    bits == SentinelBits,
-                    $"guard after '{name}' overwritten at +{i}: 0x{bits:X8} ({g[i]})");
+                    g[i] == SentinelBits,
+                    $"guard after '{name}' overwritten at +{i}: 0x{g[i]:X8}");
             }
         }
     }
