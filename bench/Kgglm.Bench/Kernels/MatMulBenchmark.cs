@@ -1,3 +1,4 @@
+using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -57,7 +58,8 @@ public class MatMulBenchmark
     {
         (MatMulLayout _, int m, int k, int n) = Shape;
         _kernels = new CpuKernels(Threads);
-        _arena = _kernels.CreateArena("bench", ((long)m * k) + ((long)k * n) + ((long)m * n) + n + 64);
+        long floats = ((long)m * k) + ((long)k * n) + ((long)m * n) + n + 64;
+        _arena = _kernels.CreateArena("bench", floats);
         _a = _arena.AllocateFloat((long)m * k);
         _b = _arena.AllocateFloat((long)k * n);
         _bias = _arena.AllocateFloat(n);
@@ -123,7 +125,9 @@ public sealed record MatMulShape(MatMulLayout Layout, int M, int K, int N)
     public override string ToString() => $"{Layout} {M}x{K}x{N}";
 }
 
-/// <summary>2·M·K·N over the mean time of a benchmark with a <see cref="MatMulShape"/> parameter.</summary>
+/// <summary>
+/// 2·M·K·N over the mean time of a benchmark that has a <see cref="MatMulShape"/> parameter.
+/// </summary>
 public sealed class GflopsColumn : IColumn
 {
     public string Id => nameof(GflopsColumn);
@@ -146,7 +150,7 @@ public sealed class GflopsColumn : IColumn
     {
         double? meanNs = summary[benchmarkCase]?.ResultStatistics?.Mean;
         return benchmarkCase.Parameters["Shape"] is MatMulShape shape && meanNs is > 0
-            ? (shape.Flops / meanNs.Value).ToString("F1", System.Globalization.CultureInfo.InvariantCulture)
+            ? (shape.Flops / meanNs.Value).ToString("F1", CultureInfo.InvariantCulture)
             : "-";
     }
 

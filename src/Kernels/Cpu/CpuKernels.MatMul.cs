@@ -2,7 +2,10 @@ using Kgglm.Kernels.Ops;
 
 namespace Kgglm.Kernels.Cpu;
 
-/// <summary>The matmuls of the CPU engine: checks at the boundary, then <see cref="MatMul"/>.</summary>
+/// <summary>
+/// The matmuls of the CPU engine: size checks at the boundary, then <see cref="MatMul"/> on the
+/// worker pool.
+/// </summary>
 public sealed unsafe partial class CpuKernels
 {
     /// <summary>Below this many multiply-adds a matmul runs on the calling thread alone.</summary>
