@@ -50,7 +50,8 @@ public sealed class MatMulTests
                 {
                     foreach (MatMulLayout layout in Layouts)
                     {
-                        CheckAgainstReference(kernels, rng, layout, m, k, n, accumulate: n % 2 == 1);
+                        bool accumulate = n % 2 == 1;
+                        CheckAgainstReference(kernels, rng, layout, m, k, n, accumulate);
                     }
                 }
             }
@@ -181,7 +182,8 @@ public sealed class MatMulTests
                 }
             }
 
-            float[] sub = Run(kernels, layout, subA, subB, [], ms, k, ns, new float[ms * ns], false);
+            float[] sub = Run(
+                kernels, layout, subA, subB, [], ms, k, ns, new float[ms * ns], false);
             for (int i = 0; i < ms; i++)
             {
                 Numerics.AssertBitwise(

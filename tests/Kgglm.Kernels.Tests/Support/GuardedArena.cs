@@ -10,7 +10,7 @@ namespace Kgglm.Tests.Support;
 /// </summary>
 internal sealed class GuardedArena : IDisposable
 {
-    /// <summary>Floats of guard after every tensor (more than one AVX-512 register of spill).</summary>
+    /// <summary>Floats of guard after every tensor (four AVX-512 registers of overrun).</summary>
     public const int GuardLength = 64;
 
     /// <summary>A signalling-NaN bit pattern no kernel produces by arithmetic.</summary>
@@ -19,7 +19,9 @@ internal sealed class GuardedArena : IDisposable
     private readonly DeviceArena _arena;
     private readonly List<(Tensor Guard, string Name)> _guards = [];
 
-    /// <summary>An arena of <paramref name="floatCapacity"/> floats on <paramref name="kernels"/>.</summary>
+    /// <summary>
+    /// An arena of <paramref name="floatCapacity"/> floats on <paramref name="kernels"/>.
+    /// </summary>
     public GuardedArena(CpuKernels kernels, long floatCapacity)
     {
         _arena = kernels.CreateArena("test", floatCapacity);

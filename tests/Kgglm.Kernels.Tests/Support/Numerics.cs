@@ -20,7 +20,9 @@ internal static class Numerics
         {
             double error = Math.Abs(got[i] - expected[i]);
             double allowed = tolerance * magnitude[i];
-            double ratio = error == 0 ? 0 : allowed == 0 ? double.PositiveInfinity : error / allowed;
+            double ratio = error == 0 ? 0
+                : allowed == 0 ? double.PositiveInfinity
+                : error / allowed;
             if (double.IsNaN(got[i]) || ratio > worstRatio)
             {
                 worst = i;
@@ -51,12 +53,14 @@ internal static class Numerics
     }
 
     /// <summary>Asserts two float arrays have the same bits; names the first difference.</summary>
-    public static void AssertBitwise(ReadOnlySpan<float> expected, ReadOnlySpan<float> got, string name)
+    public static void AssertBitwise(
+        ReadOnlySpan<float> expected, ReadOnlySpan<float> got, string name)
     {
         Assert.Equal(expected.Length, got.Length);
         for (int i = 0; i < got.Length; i++)
         {
-            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(got[i]))
+            if (BitConverter.SingleToInt32Bits(expected[i])
+                != BitConverter.SingleToInt32Bits(got[i]))
             {
                 Assert.Fail($"{name}: element {i} is {got[i]:R}, bitwise expected {expected[i]:R}");
             }
