@@ -1,14 +1,24 @@
 using BenchmarkDotNet.Running;
+using Kgglm.Bench.EndToEnd;
 
 namespace Kgglm.Bench;
 
 /// <summary>
 /// Runs the benchmarks of this assembly chosen on the command line, e.g.
 /// <c>dotnet run -c Release --project bench/Kgglm.Bench -- --filter '*MatMul*'</c>
-/// (no filter: an interactive menu).
+/// (no filter: an interactive menu). <c>train ...</c> runs the end-to-end training harness
+/// (<see cref="TrainThroughput"/>) instead of BenchmarkDotNet.
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args) =>
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "train")
+        {
+            return TrainThroughput.Run(args[1..]);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }
