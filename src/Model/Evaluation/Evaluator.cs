@@ -79,8 +79,8 @@ public sealed class Evaluator
 
     /// <summary>
     /// numpy's <c>round(x, d)</c>, which hopwise applies to every metric: <c>rint(x · 10^d) /
-    /// 10^d</c>, halves to even. It differs from exact decimal rounding only where x · 10^d
-    /// rounds onto a half (2.675 → 2.67, as in Python).
+    /// 10^d</c>, halves to even. It differs from Python's exact <c>round</c> only where
+    /// x · 10^d rounds onto a half: 2.675 · 100 is 267.5 in binary, so 2.68 (Python: 2.67).
     /// </summary>
     public static double Round(double value, int decimals)
     {
