@@ -92,10 +92,12 @@ public sealed class EvaluationInput
     /// <summary>Per user, the sorted distinct train items (Serendipity's history).</summary>
     public ItemSets TrainItems { get; }
 
-    /// <summary>Users with at least one positive, ascending: the users metrics average over.</summary>
+    /// <summary>Users with at least one positive, ascending: the users metrics average over.
+    /// </summary>
     public ReadOnlySpan<int> EvaluatedUsers => _evaluatedUsers;
 
-    /// <summary>Train interactions per item id (hopwise <c>item_counter</c>; 0 when none).</summary>
+    /// <summary>Train interactions per item id (hopwise <c>item_counter</c>; 0 when none).
+    /// </summary>
     public ReadOnlySpan<int> ItemCounts => _itemCounts;
 
     /// <summary>hopwise <c>item_num</c>: item ids including [PAD].</summary>

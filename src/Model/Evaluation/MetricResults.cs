@@ -125,7 +125,8 @@ public sealed class MetricResults : IReadOnlyDictionary<string, double>
             return value > 0 ? "inf" : "-inf";
         }
         string s = value.ToString("R", CultureInfo.InvariantCulture).Replace('E', 'e');
-        return s.Contains('.', StringComparison.Ordinal) || s.Contains('e', StringComparison.Ordinal)
-            ? s : s + ".0";
+        bool looksFloat = s.Contains('.', StringComparison.Ordinal)
+            || s.Contains('e', StringComparison.Ordinal);
+        return looksFloat ? s : s + ".0";
     }
 }
