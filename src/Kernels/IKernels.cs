@@ -150,7 +150,7 @@ public interface IKernels : IDisposable
         Tensor dOutput, Tensor qkv, Tensor probabilities, int B, int T, int C, int NH,
         DropoutSpec dropout, Tensor dQkv);
 
-    // ---- incremental decoding (inference only) ---------------------------------------------------
+    // ---- incremental decoding (inference only) ------------------------------------------------
     // Generation feeds one new position per row and keeps every earlier position's key and value
     // in a cache, so a step costs one row of work instead of the whole prefix. Cache row n starts
     // at n·rowStride and holds positions as [maxT, 2C] (k at [0, C), v at [C, 2C)); a caller may

@@ -21,7 +21,8 @@ public sealed unsafe partial class CpuKernels
         if (t < 0 || t >= Attention.MaxT || C % NH != 0 || rowStride < (t + 1L) * 2 * C)
         {
             throw new ArgumentException(
-                $"attention decode: t = {t} (< {Attention.MaxT}), C = {C} (multiple of NH = {NH})," +
+                $"attention decode: t = {t} (< {Attention.MaxT}), C = {C} " +
+                $"(multiple of NH = {NH})," +
                 $" rowStride = {rowStride} (≥ {(t + 1L) * 2 * C})");
         }
 

@@ -35,7 +35,8 @@ internal static unsafe class Decode
             float* row = cache + (n * rowStride) + (h * HS);
 
             // Append this position's k and v to the cache.
-            Buffer.MemoryCopy(q + C, row + ((long)t * 2 * C), HS * sizeof(float), HS * sizeof(float));
+            Buffer.MemoryCopy(
+                q + C, row + ((long)t * 2 * C), HS * sizeof(float), HS * sizeof(float));
             Buffer.MemoryCopy(
                 q + (2 * C), row + ((long)t * 2 * C) + C, HS * sizeof(float), HS * sizeof(float));
 
@@ -88,7 +89,7 @@ internal static unsafe class Decode
         }
     }
 
-    /// <summary>Destination rows [start, end); source: [*, W]; indices: [M]; destination: [M, W].</summary>
+    /// <summary>Rows [start, end); source: [*, W]; indices: [M]; destination: [M, W].</summary>
     public static void GatherRows(
         float* source, int* indices, long W, int start, int end, float* destination)
     {

@@ -42,7 +42,7 @@ public sealed class Gpt2Inference : IDisposable
     /// <summary>Elements gathered from the logits per kernel call.</summary>
     public const int GatherChunk = 1 << 18;
 
-    /// <summary>An inference network for up to <paramref name="maxRows"/> sequences at once.</summary>
+    /// <summary>An inference network for up to <paramref name="maxRows"/> sequences.</summary>
     /// <param name="kernels">The backend that holds <paramref name="model"/>'s parameters.</param>
     /// <param name="model">The trained network; only its parameters are read.</param>
     /// <param name="maxRows">Largest number of rows (users × beams) of a step.</param>
@@ -233,7 +233,8 @@ public sealed class Gpt2Inference : IDisposable
     /// <param name="rows">[count] row of each query.</param>
     /// <param name="tokens">[count] token of each query.</param>
     /// <param name="result">[count] full-vocabulary log-probabilities.</param>
-    public void LogProbabilities(ReadOnlySpan<int> rows, ReadOnlySpan<int> tokens, Span<float> result)
+    public void LogProbabilities(
+        ReadOnlySpan<int> rows, ReadOnlySpan<int> tokens, Span<float> result)
     {
         int V = _m.Shape.VocabSize;
         if (rows.Length != tokens.Length || result.Length != rows.Length)

@@ -275,7 +275,7 @@ public sealed class PathDecoder
     private static bool Better(double s, int beam, int token, double s2, int beam2, int token2) =>
         s > s2 || (s == s2 && (beam < beam2 || (beam == beam2 && token < token2)));
 
-    /// <summary>The tokens the constraint allows after <paramref name="beam"/>, ascending.</summary>
+    /// <summary>The tokens the constraint allows after <paramref name="beam"/>.</summary>
     private int[] Allowed(Beam beam, int position, bool final, int user, RecommendationSplit split)
     {
         KnowledgeGraph g = _data.Graph;
@@ -380,7 +380,9 @@ public sealed class PathDecoder
             new(user, group, row, 0, userNode, -1, ui, new int[length], [userNode], [ui], 0, 0,
                 new double[length]);
 
-        /// <summary>The beam after emitting <paramref name="token"/> at <paramref name="position"/>.</summary>
+        /// <summary>
+        /// The beam after emitting <paramref name="token"/> at <paramref name="position"/>.
+        /// </summary>
         public Beam Extend(int token, double score, double logp, double probability,
             Vocabulary voc, int position)
         {

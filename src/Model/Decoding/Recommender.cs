@@ -84,7 +84,9 @@ public sealed class Recommender : IDisposable
         return _decoder.Decode([user], RecommendationSplit.Test, topk)[0];
     }
 
-    /// <summary>Recommendations for internal user ids, history per <paramref name="split"/>.</summary>
+    /// <summary>
+    /// Recommendations for internal user ids, history per <paramref name="split"/>.
+    /// </summary>
     public IReadOnlyList<UserRecommendations> Recommend(
         ReadOnlySpan<int> users, RecommendationSplit split, int topk) =>
         _decoder.Decode(users, split, topk);

@@ -9,7 +9,7 @@ public enum PathScoring
     /// </summary>
     Cumulative,
 
-    /// <summary>The beam's accumulated score (log-probabilities less diversity penalties).</summary>
+    /// <summary>The accumulated beam score (log-probabilities less diversity penalties).</summary>
     BeamSearch,
 }
 
@@ -64,7 +64,7 @@ public sealed record DecodeOptions(
 /// One generated path <c>U –r0– n1 –r1– n2 –r2– n3</c> (n3 the recommended item).
 /// </summary>
 /// <param name="Tokens">The whole sequence <c>[BOS] U R I R X R I</c> (8 token ids).</param>
-/// <param name="Nodes">Graph nodes [user, n1, n2, n3] (see <see cref="Data.KnowledgeGraph"/>).</param>
+/// <param name="Nodes">Graph nodes [user, n1, n2, n3] (<see cref="Data.KnowledgeGraph"/>).</param>
 /// <param name="Relations">Relation ids [r0 = UI relation, r1, r2]; Relations[i] joins
 /// Nodes[i] and Nodes[i + 1].</param>
 /// <param name="Score">The score the items are ranked by (per <see cref="PathScoring"/>).</param>

@@ -89,7 +89,8 @@ internal sealed class BruteForce(
     /// The naive group beam search; returns the returned sequences (score order) and the
     /// paths of the ranked items; appends every kept beam to <paramref name="trace"/>.
     /// </summary>
-    public (List<Path> Returned, List<Path> Items) Decode(int user, int topk, List<TracedBeam> trace)
+    public (List<Path> Returned, List<Path> Items) Decode(
+        int user, int topk, List<TracedBeam> trace)
     {
         int G = options.NumBeamGroups, K = options.GroupSize;
         var groups = Enumerable.Range(0, G)
@@ -106,7 +107,8 @@ internal sealed class BruteForce(
                     double[] lp = LogProbabilities(user, beam.Generated);
                     int[] allowed = Allowed(user, beam.Generated);
                     double[] processed = allowed
-                        .Select(a => lp[a] - (options.DiversityPenalty * counts.GetValueOrDefault(a)))
+                        .Select(a =>
+                            lp[a] - (options.DiversityPenalty * counts.GetValueOrDefault(a)))
                         .ToArray();
                     double norm = processed.Length == 0 ? 0 : processed.Sum(Math.Exp);
                     for (int i = 0; i < allowed.Length; i++)

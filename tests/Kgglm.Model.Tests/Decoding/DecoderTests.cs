@@ -77,7 +77,8 @@ public sealed class DecoderTests(ITestOutputHelper output) : IDisposable
         float[] all = new float[model.Layout.TotalFloats];
         k.Download(model.Parameters, all);
         var weights = model.Layout.Parameters.ToDictionary(p => p.Name,
-            p => all.AsSpan((int)p.Offset, (int)p.Count).ToArray().Select(f => (double)f).ToArray());
+            p => all.AsSpan((int)p.Offset, (int)p.Count).ToArray()
+                .Select(f => (double)f).ToArray());
         return new ReferenceGpt2(model.Shape, weights, Vocabulary.Pad);
     }
 
@@ -143,7 +144,8 @@ public sealed class DecoderTests(ITestOutputHelper output) : IDisposable
         using Gpt2 model = Model(k, d, 5);
         using var rec = new Recommender(k, model, d, new DecodeOptions(UsersPerBatch: 2));
         KnowledgeGraph g = d.Graph;
-        foreach (RecommendationSplit split in new[] { RecommendationSplit.Valid, RecommendationSplit.Test })
+        foreach (RecommendationSplit split in
+            new[] { RecommendationSplit.Valid, RecommendationSplit.Test })
         {
             foreach (UserRecommendations r in rec.Recommend(Users(d), split, topk: 3))
             {
@@ -162,7 +164,8 @@ public sealed class DecoderTests(ITestOutputHelper output) : IDisposable
                     int item = p.Item(g);
                     Assert.Equal(NodeKind.Item, g.Kind(p.Nodes[^1]));
                     Assert.False(d.TrainItems.Contains(r.User, item));
-                    Assert.False(split == RecommendationSplit.Test && d.ValidItems.Contains(r.User, item));
+                    Assert.False(split == RecommendationSplit.Test
+                        && d.ValidItems.Contains(r.User, item));
                     Assert.InRange(p.Score, 0, 1.0 + 1e-9);
                 }
             }
@@ -223,7 +226,8 @@ public sealed class DecoderTests(ITestOutputHelper output) : IDisposable
             using var rec = new Recommender(k, model, d);
             return rec.RecommendAll(RecommendationSplit.Test, 10)
                 .SelectMany(r => r.Paths.Select(p =>
-                    $"{r.User} {string.Join(",", p.Tokens)} {BitConverter.DoubleToInt64Bits(p.Score)} " +
+                    $"{r.User} {string.Join(",", p.Tokens)} " +
+                    $"{BitConverter.DoubleToInt64Bits(p.Score)} " +
                     $"{BitConverter.DoubleToInt64Bits(p.BeamScore)}"))
                 .ToArray();
         }
@@ -252,7 +256,8 @@ public sealed class DecoderTests(ITestOutputHelper output) : IDisposable
         Assert.StartsWith(
             "{\"user\": \"3\", \"rank\": 1, \"item\": \"" + d.Items[first.Item] + "\", \"score\": ",
             json, StringComparison.Ordinal);
-        Assert.Contains(", \"path\": [[\"self_loop\", \"user\", \"3\"], [\"[UI-Relation]\", \"item\", \"",
+        Assert.Contains(
+            ", \"path\": [[\"self_loop\", \"user\", \"3\"], [\"[UI-Relation]\", \"item\", \"",
             json, StringComparison.Ordinal);
         Assert.EndsWith("\"" + d.Items[first.Item] + "\"]]}", json, StringComparison.Ordinal);
         using var doc = System.Text.Json.JsonDocument.Parse(json);
