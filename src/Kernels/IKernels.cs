@@ -150,6 +150,36 @@ public interface IKernels : IDisposable
         Tensor dOutput, Tensor qkv, Tensor probabilities, int B, int T, int C, int NH,
         DropoutSpec dropout, Tensor dQkv);
 
+    // ---- incremental decoding (inference only) ------------------------------------------------
+    // Generation feeds one new position per row and keeps every earlier position's key and value
+    // in a cache, so a step costs one row of work instead of the whole prefix. Cache row n starts
+    // at n·rowStride and holds positions as [maxT, 2C] (k at [0, C), v at [C, 2C)); a caller may
+    // stack several layers' caches in one row (rowStride = layers·maxT·2C) so that reordering
+    // beams is one GatherRows for the whole network.
+
+    /// <summary>
+    /// One new position t per row: writes the new k, v of qkv: [N, 3C] into cache position t, then
+    /// <c>output[n] = softmax(q·K[0..t]ᵀ/√HS) · V[0..t]</c> per head (heads concatenated) into
+    /// output: [N, C]. Equals row t of <see cref="AttentionForward"/> (no dropout) over the same
+    /// positions. cache: [N, rowStride] as above, t &lt; 64.
+    /// </summary>
+    void AttentionDecode(
+        Tensor qkv, int N, int t, int C, int NH, long rowStride, Tensor cache, Tensor output);
+
+    /// <summary>
+    /// <c>lse[i] = log Σ_j exp(x[i, j])</c> (max-shifted, summed in float64 in column order):
+    /// the log-softmax normaliser. x: [M, N]; lse: [M].
+    /// </summary>
+    void RowLogSumExp(Tensor x, int m, int n, Tensor lse);
+
+    /// <summary>
+    /// <c>destination[i, :] = source[indices[i], :]</c> for rows of <paramref name="width"/>
+    /// floats (width 1 gathers elements by flat index). source: [*, W]; indices: [M];
+    /// destination: [M, W], not overlapping source. Reorders a key/value cache when beams are
+    /// re-selected, and picks the log-probabilities of allowed tokens out of the logits.
+    /// </summary>
+    void GatherRows(Tensor source, IntTensor indices, int m, long width, Tensor destination);
+
     // ---- fused logits softmax cross-entropy over vocabulary chunks ------------------------------
     // The B·T × V logits are never held at once. For each chunk [v0, v0+Vc) of the vocabulary:
     // logits = MatMulNT(h, wte[v0:v0+Vc]); CrossEntropyStatistics folds it into running row

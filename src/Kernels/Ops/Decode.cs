@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Kgglm.Kernels.Ops;
+
+/// <summary>
+/// The ops of incremental (key/value-cached) decoding, inference only, so forward only.
+/// <para><b>AttentionDecode</b>: every row n brings one new position t. qkv: [N, 3C] of the new
+/// tokens (q, k, v blocks of C, head h at h·HS). The cache row n starts at n·rowStride and holds
+/// positions 0..t as [maxT, 2C] (k at [0, C), v at [C, 2C)). The op first writes the new k, v at
+/// position t, then, per head, <c>out = softmax(q·K[0..t]ᵀ/√HS) · V[0..t]</c> into output:
+/// [N, C]. Causality is implicit: the cache holds nothing past t. Work item = (row, head), which
+/// owns exactly the cache slice it writes.</para>
+/// <para><b>RowLogSumExp</b>: <c>lse[i] = max_j x[i,j] + log Σ_j exp(x[i,j] − max)</c>, x: [M, N],
+/// one row per work item, summed in column order.</para>
+/// <para><b>GatherRows</b>: <c>destination[i, :] = source[indices[i], :]</c> for rows of width W;
+/// width 1 gathers single elements by flat index.</para>
+/// </summary>
+internal static unsafe class Decode
+{
+    /// <summary>Work items [start, end) of the N·NH (row, head) pairs.</summary>
+    public static void AttentionForward(
+        float* qkv, int t, int C, int NH, float* cache, long rowStride, int start, int end,
+        float* output)
+    {
+        Debug.Assert(t < Attention.MaxT && C % NH == 0);
+        int HS = C / NH;
+        float scale = 1f / MathF.Sqrt(HS);
+        float* scores = stackalloc float[Attention.MaxT];
+        for (int nh = start; nh < end; nh++)
+        {
+            int n = nh / NH, h = nh % NH;
+            float* q = qkv + ((long)n * 3 * C) + (h * HS);
+            float* row = cache + (n * rowStride) + (h * HS);
+
+            // Append this position's k and v to the cache.
+            Buffer.MemoryCopy(
+                q + C, row + ((long)t * 2 * C), HS * sizeof(float), HS * sizeof(float));
+            Buffer.MemoryCopy(
+                q + (2 * C), row + ((long)t * 2 * C) + C, HS * sizeof(float), HS * sizeof(float));
+
+            float max = float.NegativeInfinity;
+            for (int t2 = 0; t2 <= t; t2++)
+            {
+                float s = Dot(q, row + ((long)t2 * 2 * C), HS) * scale;
+                scores[t2] = s;
+                max = MathF.Max(max, s);
+            }
+
+            float sum = 0f;
+            for (int t2 = 0; t2 <= t; t2++)
+            {
+                float e = SimdMath.Exp(scores[t2] - max);
+                scores[t2] = e;
+                sum += e;
+            }
+
+            float inv = 1f / sum;
+            float* y = output + ((long)n * C) + (h * HS);
+            new Span<float>(y, HS).Clear();
+            for (int t2 = 0; t2 <= t; t2++)
+            {
+                Axpy(scores[t2] * inv, row + ((long)t2 * 2 * C) + C, y, HS);
+            }
+        }
+    }
+
+    /// <summary>Rows [start, end) of x: [M, N]; lse: [M].</summary>
+    public static void RowLogSumExp(float* x, int N, int start, int end, float* lse)
+    {
+        for (int i = start; i < end; i++)
+        {
+            float* r = x + ((long)i * N);
+            float max = float.NegativeInfinity;
+            for (int j = 0; j < N; j++)
+            {
+                max = MathF.Max(max, r[j]);
+            }
+
+            // float64 accumulation: 35,609 terms summed in column order.
+            double sum = 0;
+            for (int j = 0; j < N; j++)
+            {
+                sum += SimdMath.Exp(r[j] - max);
+            }
+
+            lse[i] = max + (float)Math.Log(sum);
+        }
+    }
+
+    /// <summary>Rows [start, end); source: [*, W]; indices: [M]; destination: [M, W].</summary>
+    public static void GatherRows(
+        float* source, int* indices, long W, int start, int end, float* destination)
+    {
+        for (int i = start; i < end; i++)
+        {
+            Buffer.MemoryCopy(
+                source + (indices[i] * W), destination + (i * W), W * sizeof(float),
+                W * sizeof(float));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot(float* a, float* b, int n)
+    {
+        var acc = Vector<float>.Zero;
+        int i = 0;
+        for (; i + Vector<float>.Count <= n; i += Vector<float>.Count)
+        {
+            acc = Vector.FusedMultiplyAdd(
+                Vector.Load(a + i), Vector.Load(b + i), acc);
+        }
+
+        float s = Vector.Sum(acc);
+        for (; i < n; i++)
+        {
+            s = MathF.FusedMultiplyAdd(a[i], b[i], s);
+        }
+
+        return s;
+    }
+
+    /// <summary><c>y += alpha·x</c> over n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Axpy(float alpha, float* x, float* y, int n)
+    {
+        var va = new Vector<float>(alpha);
+        int i = 0;
+        for (; i + Vector<float>.Count <= n; i += Vector<float>.Count)
+        {
+            Vector.FusedMultiplyAdd(va, Vector.Load(x + i), Vector.Load(y + i)).Store(y + i);
+        }
+
+        for (; i < n; i++)
+        {
+            y[i] = MathF.FusedMultiplyAdd(alpha, x[i], y[i]);
+        }
+    }
+
+    /// <summary>
+    /// float64 reference of <see cref="AttentionForward"/> on all N rows (same layouts; the cache
+    /// is updated at position t).
+    /// </summary>
+    public static void ReferenceAttention(
+        ReadOnlySpan<double> qkv, int N, int t, int C, int NH, Span<double> cache, long rowStride,
+        Span<double> output)
+    {
+        int HS = C / NH;
+        double scale = 1.0 / Math.Sqrt(HS);
+        var s = new double[t + 1];
+        for (int n = 0; n < N; n++)
+        {
+            long row = n * rowStride;
+            for (int c = 0; c < C; c++)
+            {
+                cache[(int)(row + (t * 2 * C) + c)] = qkv[(n * 3 * C) + C + c];
+                cache[(int)(row + (t * 2 * C) + C + c)] = qkv[(n * 3 * C) + (2 * C) + c];
+            }
+
+            for (int h = 0; h < NH; h++)
+            {
+                double max = double.NegativeInfinity;
+                for (int t2 = 0; t2 <= t; t2++)
+                {
+                    double dot = 0;
+                    for (int i = 0; i < HS; i++)
+                    {
+                        dot += qkv[(n * 3 * C) + (h * HS) + i]
+                            * cache[(int)(row + (t2 * 2 * C) + (h * HS) + i)];
+                    }
+
+                    s[t2] = dot * scale;
+                    max = Math.Max(max, s[t2]);
+                }
+
+                double sum = 0;
+                for (int t2 = 0; t2 <= t; t2++)
+                {
+                    s[t2] = Math.Exp(s[t2] - max);
+                    sum += s[t2];
+                }
+
+                for (int i = 0; i < HS; i++)
+                {
+                    double y = 0;
+                    for (int t2 = 0; t2 <= t; t2++)
+                    {
+                        y += s[t2] / sum * cache[(int)(row + (t2 * 2 * C) + C + (h * HS) + i)];
+                    }
+
+                    output[(n * C) + (h * HS) + i] = y;
+                }
+            }
+        }
+    }
+
+    /// <summary>float64 reference of <see cref="RowLogSumExp"/>.</summary>
+    public static void ReferenceRowLogSumExp(ReadOnlySpan<double> x, int M, int N, Span<double> lse)
+    {
+        for (int i = 0; i < M; i++)
+        {
+            ReadOnlySpan<double> r = x.Slice(i * N, N);
+            double max = double.NegativeInfinity;
+            foreach (double v in r)
+            {
+                max = Math.Max(max, v);
+            }
+
+            double sum = 0;
+            foreach (double v in r)
+            {
+                sum += Math.Exp(v - max);
+            }
+
+            lse[i] = max + Math.Log(sum);
+        }
+    }
+}

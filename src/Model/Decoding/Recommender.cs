@@ -1,0 +1,123 @@
+using Kgglm.Checkpoints;
+using Kgglm.Data;
+using Kgglm.Kernels;
+using Kgglm.Network;
+
+namespace Kgglm.Decoding;
+
+/// <summary>
+/// A trained checkpoint ready to recommend: the network (weights only; its training batch is
+/// one path), the inference cache and the decoder, over one dataset.
+/// </summary>
+public sealed class Recommender : IDisposable
+{
+    private readonly Gpt2 _model;
+    private readonly Gpt2Inference _net;
+    private readonly PathDecoder _decoder;
+
+    /// <summary>Wraps an already loaded <paramref name="model"/> (not disposed by this).</summary>
+    public Recommender(IKernels kernels, Gpt2 model, Dataset dataset, DecodeOptions? options = null)
+        : this(kernels, model, dataset, options ?? new DecodeOptions(), ownsModel: false)
+    {
+    }
+
+    private Recommender(
+        IKernels kernels, Gpt2 model, Dataset dataset, DecodeOptions options, bool ownsModel)
+    {
+        options.Validate();
+        _model = model;
+        OwnsModel = ownsModel;
+        Dataset = dataset;
+        _net = new Gpt2Inference(kernels, model, options.UsersPerBatch * options.NumBeams);
+        _decoder = new PathDecoder(_net, dataset, options);
+    }
+
+    /// <summary>The dataset recommended for.</summary>
+    public Dataset Dataset { get; }
+
+    /// <summary>The decoding settings.</summary>
+    public DecodeOptions Options => _decoder.Options;
+
+    private bool OwnsModel { get; }
+
+    /// <summary>
+    /// Loads a checkpoint folder (or a run folder: its newest <c>checkpoint-N</c>) for
+    /// <paramref name="dataset"/>, refusing one trained on another vocabulary.
+    /// </summary>
+    public static Recommender Load(
+        string checkpointOrRun, Dataset dataset, IKernels kernels, DecodeOptions? options = null)
+    {
+        string folder = Checkpoint.Resolve(checkpointOrRun);
+        HuggingFaceConfig config = Checkpoint.ReadConfig(folder);
+        Checkpoint.CheckVocabulary(folder, dataset.Vocabulary, dataset.Name);
+        bool types = Checkpoint.ReadState(folder).UseKgTokenTypes;
+        Vocabulary v = dataset.Vocabulary;
+        var shape = new Gpt2Shape(config.VocabSize, config.NPositions, config.NEmbd, config.NHead,
+            config.NLayer, types ? new TypeTokenIds(v.TypeS, v.TypeE, v.TypeR) : null, 0f);
+
+        // TODO: Gpt2 also allocates a gradient arena the size of the weights; an inference-only
+        // constructor would halve the memory of recommending.
+        var model = new Gpt2(kernels, shape, maxBatch: 1, ignoreId: Vocabulary.Pad);
+        try
+        {
+            Checkpoint.LoadWeights(folder, kernels, model);
+            return new Recommender(kernels, model, dataset, options ?? new DecodeOptions(), true);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The top <paramref name="topk"/> items of the user with raw id
+    /// <paramref name="rawUserId"/>, train and valid items masked (as for test).
+    /// </summary>
+    public UserRecommendations Recommend(string rawUserId, int topk)
+    {
+        if (!Dataset.Users.TryGetId(rawUserId, out int user) || user == 0)
+        {
+            throw new KgglmException($"user '{rawUserId}' is not in dataset {Dataset.Name}");
+        }
+
+        return _decoder.Decode([user], RecommendationSplit.Test, topk)[0];
+    }
+
+    /// <summary>
+    /// Recommendations for internal user ids, history per <paramref name="split"/>.
+    /// </summary>
+    public IReadOnlyList<UserRecommendations> Recommend(
+        ReadOnlySpan<int> users, RecommendationSplit split, int topk) =>
+        _decoder.Decode(users, split, topk);
+
+    /// <summary>
+    /// Every user with at least one interaction in <paramref name="split"/>, ascending id (the
+    /// users an evaluation of that split averages over).
+    /// </summary>
+    public IReadOnlyList<UserRecommendations> RecommendAll(RecommendationSplit split, int topk)
+    {
+        ItemSets positives = split == RecommendationSplit.Valid ? Dataset.ValidItems
+            : Dataset.TestItems;
+        int[] users = Enumerable.Range(1, Dataset.Users.Count - 1)
+            .Where(u => positives[u].Length > 0).ToArray();
+        return _decoder.Decode(users, split, topk);
+    }
+
+    /// <summary>Readable form of a path (see <see cref="Explanations.Readable"/>).</summary>
+    public string Explain(DecodedPath path) => Explanations.Readable(Dataset, path);
+
+    /// <summary>The JSON lines of a user's recommendations, one per item.</summary>
+    public IEnumerable<string> JsonLines(UserRecommendations recommendations) =>
+        recommendations.Items.Select(i => Explanations.JsonLine(Dataset, recommendations.User, i));
+
+    /// <summary>Releases the cache, and the network when this loaded it.</summary>
+    public void Dispose()
+    {
+        _net.Dispose();
+        if (OwnsModel)
+        {
+            _model.Dispose();
+        }
+    }
+}
