@@ -71,7 +71,7 @@ internal static class TrainThroughput
                 {
                     ms.Add(s.Milliseconds);
                 }
-            }, (_, _) => { }, _ => { }, CancellationToken.None);
+            }, (_, _) => false, _ => { }, CancellationToken.None);
             cpu.Refresh();
             double seconds = ms.Sum() / 1000;
             int T = shape.Positions - 1;

@@ -1,5 +1,10 @@
+using System.Diagnostics;
 using Cocona;
+using Kgglm.Cli.Runs;
 using Kgglm.Configuration;
+using Kgglm.Decoding;
+using Kgglm.Evaluation;
+using Kgglm.Kernels;
 
 namespace Kgglm.Cli.Commands;
 
@@ -14,9 +19,26 @@ public sealed class ServeCommands
         [Option("split", Description = "valid | test")] string split = "test") =>
         CliRunner.Run("evaluate", common.Debug, () =>
         {
-            _ = ConfigResolver.Resolve(common.Files, common.Overrides());
-            _ = (checkpoint, split);
-            return CliRunner.NotYet("evaluate", "constrained decoding and metrics are being built");
+            EvaluationSplit which = split switch
+            {
+                "valid" => EvaluationSplit.Valid,
+                "test" => EvaluationSplit.Test,
+                _ => throw new ConfigException($"--split: expected valid or test, found '{split}'"),
+            };
+            ResolvedConfig config = ConfigResolver.Resolve(common.Files, common.Overrides());
+            RunContext run = RunContext.Create(config);
+            EvaluationConfig evaluation = EvaluationConfig.From(config);
+            using IKernels kernels = Backend.Create(run.Run.Device, run.Run.EffectiveThreads);
+            using Recommender recommender = Load(run, config, kernels, checkpoint);
+            var watch = Stopwatch.StartNew();
+            (MetricResults metrics, _) = RecommendationEvaluation.Run(recommender, which, evaluation);
+            Console.WriteLine($"{split} result ({watch.Elapsed.TotalSeconds:F1} s, {kernels.Name}):");
+            Console.WriteLine(metrics.Format());
+            string output = common.Output ?? Path.Combine(
+                Kgglm.Checkpoints.Checkpoint.Resolve(checkpoint), $"{split}_metrics.json");
+            metrics.WriteJson(output);
+            Console.WriteLine($"metrics → {output}");
+            return 0;
         });
 
     /// <summary>Recommends with explanations.</summary>
@@ -30,8 +52,71 @@ public sealed class ServeCommands
         [Option("format", Description = "text | jsonl")] string format = "text") =>
         CliRunner.Run("recommend", common.Debug, () =>
         {
-            _ = ConfigResolver.Resolve(common.Files, common.Overrides());
-            _ = (checkpoint, user, topk, format);
-            return CliRunner.NotYet("recommend", "constrained decoding is being built");
+            if (format is not ("text" or "jsonl"))
+            {
+                throw new ConfigException($"--format: expected text or jsonl, found '{format}'");
+            }
+
+            if (topk < 1)
+            {
+                throw new ConfigException($"--topk: expected an integer ≥ 1, found {topk}");
+            }
+
+            ResolvedConfig config = ConfigResolver.Resolve(common.Files, common.Overrides());
+            RunContext run = RunContext.Create(config);
+            using IKernels kernels = Backend.Create(run.Run.Device, run.Run.EffectiveThreads);
+            using Recommender recommender = Load(run, config, kernels, checkpoint);
+
+            // Users: the given raw ids (checked first, so a typo costs no decoding), or all.
+            int[] users = user is { Length: > 0 }
+                ? user.Select(u => run.Dataset.Users.TryGetId(u, out int id) && id > 0
+                    ? id
+                    : throw new KgglmException($"--user {u}: no such user in dataset {run.Dataset.Name}"))
+                    .ToArray()
+                : Enumerable.Range(1, run.Dataset.Users.Count - 1).ToArray();
+            IReadOnlyList<UserRecommendations> all =
+                recommender.Recommend(users, RecommendationSplit.Test, topk);
+
+            // Written to a temporary file and renamed, so a failed run leaves no partial output.
+            string? output = common.Output;
+            string? temporary = output is null ? null : output + ".tmp-" + Environment.ProcessId;
+            using (TextWriter writer = temporary is null ? Console.Out : new StreamWriter(temporary))
+            {
+                foreach (UserRecommendations r in all)
+                {
+                    if (format == "jsonl")
+                    {
+                        foreach (string line in recommender.JsonLines(r))
+                        {
+                            writer.WriteLine(line);
+                        }
+
+                        continue;
+                    }
+
+                    writer.WriteLine($"user {run.Dataset.Users[r.User]}:");
+                    foreach (RecommendedItem item in r.Items)
+                    {
+                        writer.WriteLine($"  {item.Rank,2}. {item.Score:F4}  {recommender.Explain(item.Path)}");
+                    }
+
+                    if (r.Items.Count == 0)
+                    {
+                        writer.WriteLine("  (no constrained path reached an unseen item)");
+                    }
+                }
+            }
+
+            if (temporary is not null)
+            {
+                File.Move(temporary, output!, overwrite: true);
+                Console.WriteLine($"{all.Count} users → {output}");
+            }
+
+            return 0;
         });
+
+    private static Recommender Load(RunContext run, ResolvedConfig config, IKernels kernels, string checkpoint) =>
+        Recommender.Load(checkpoint, run.Dataset, kernels, RecommendationEvaluation.Options(
+            GenerationConfig.From(config), EvaluationConfig.From(config)));
 }

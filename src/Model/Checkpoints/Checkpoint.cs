@@ -21,9 +21,12 @@ namespace Kgglm.Checkpoints;
 /// <param name="DatasetFingerprint">Its fingerprint (vocabulary, train split, triples).</param>
 /// <param name="VocabularyFingerprint">Fingerprint of the token list.</param>
 /// <param name="UseKgTokenTypes">Whether the S/E/R type rows are added.</param>
+/// <param name="ValidScores">Fine-tuning: the valid metric of every evaluation so far (early
+/// stopping resumes from them).</param>
 public sealed record CheckpointState(
     string Stage, TrainingProgress Progress, long OptimizerSteps, int Seed, string DatasetName,
-    ulong DatasetFingerprint, ulong VocabularyFingerprint, bool UseKgTokenTypes);
+    ulong DatasetFingerprint, ulong VocabularyFingerprint, bool UseKgTokenTypes,
+    IReadOnlyList<double>? ValidScores = null);
 
 /// <summary>
 /// Writes and reads checkpoint folders in the HuggingFace layout (<c>config.json</c>,
@@ -189,7 +192,8 @@ public static class Checkpoint
                 (string)root["dataset"]!,
                 ulong.Parse((string)root["dataset_fingerprint"]!, NumberStyles.HexNumber, CultureInfo.InvariantCulture),
                 ulong.Parse((string)root["vocabulary_fingerprint"]!, NumberStyles.HexNumber, CultureInfo.InvariantCulture),
-                (bool)root["use_kg_token_types"]!);
+                (bool)root["use_kg_token_types"]!,
+                root["valid_scores"]?.AsArray().Select(x => (double)x!).ToList() ?? []);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException
                                        or KeyNotFoundException or NullReferenceException
@@ -276,6 +280,7 @@ public static class Checkpoint
             ["dataset_fingerprint"] = s.DatasetFingerprint.ToString("x16", CultureInfo.InvariantCulture),
             ["vocabulary_fingerprint"] = s.VocabularyFingerprint.ToString("x16", CultureInfo.InvariantCulture),
             ["use_kg_token_types"] = s.UseKgTokenTypes,
+            ["valid_scores"] = new JsonArray((s.ValidScores ?? []).Select(v => (JsonNode)v).ToArray()),
             ["progress"] = new JsonObject
             {
                 ["step"] = s.Progress.Step,

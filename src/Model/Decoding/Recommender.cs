@@ -55,9 +55,7 @@ public sealed class Recommender : IDisposable
         var shape = new Gpt2Shape(config.VocabSize, config.NPositions, config.NEmbd, config.NHead,
             config.NLayer, types ? new TypeTokenIds(v.TypeS, v.TypeE, v.TypeR) : null, 0f);
 
-        // TODO: Gpt2 also allocates a gradient arena the size of the weights; an inference-only
-        // constructor would halve the memory of recommending.
-        var model = new Gpt2(kernels, shape, maxBatch: 1, ignoreId: Vocabulary.Pad);
+        var model = new Gpt2(kernels, shape, maxBatch: 1, ignoreId: Vocabulary.Pad, training: false);
         try
         {
             Checkpoint.LoadWeights(folder, kernels, model);

@@ -56,7 +56,10 @@ public sealed class Gpt2 : IDisposable
     /// <param name="maxBatch">Largest micro-batch B.</param>
     /// <param name="ignoreId">Target id the loss ignores ([PAD]).</param>
     /// <param name="vocabChunk">Logits columns computed at a time; 0 = the whole vocabulary.</param>
-    public Gpt2(IKernels kernels, Gpt2Shape shape, int maxBatch, int ignoreId, int vocabChunk = 0)
+    /// <param name="training">False for inference only: no gradient arena (forward passes only).</param>
+    public Gpt2(
+        IKernels kernels, Gpt2Shape shape, int maxBatch, int ignoreId, int vocabChunk = 0,
+        bool training = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         _k = kernels;
@@ -67,19 +70,32 @@ public sealed class Gpt2 : IDisposable
         int L = shape.Layers;
 
         ParameterArena = kernels.CreateArena("parameters", Layout.TotalFloats);
-        GradientArena = kernels.CreateArena("gradients", Layout.TotalFloats);
+        Training = training;
+        long gradientFloats = training ? Layout.TotalFloats : 0;
+        GradientArena = kernels.CreateArena("gradients", gradientFloats);
         Parameters = ParameterArena.AllocateFloat(Layout.TotalFloats);
-        Gradients = GradientArena.AllocateFloat(Layout.TotalFloats);
-        (_wte, _dWte) = Pair("transformer.wte.weight");
-        (_wpe, _dWpe) = Pair("transformer.wpe.weight");
-        (_lnfW, _dLnfW) = Pair("transformer.ln_f.weight");
-        (_lnfB, _dLnfB) = Pair("transformer.ln_f.bias");
+        Gradients = GradientArena.AllocateFloat(gradientFloats);
+        _wte = Parameter(Layout["transformer.wte.weight"]);
+        _wpe = Parameter(Layout["transformer.wpe.weight"]);
+        _lnfW = Parameter(Layout["transformer.ln_f.weight"]);
+        _lnfB = Parameter(Layout["transformer.ln_f.bias"]);
         _p = new LayerTensors[L];
-        _g = new LayerTensors[L];
+        _g = new LayerTensors[training ? L : 0];
         for (int l = 0; l < L; l++)
         {
             _p[l] = LayerTensors.Of(this, l, Parameters);
-            _g[l] = LayerTensors.Of(this, l, Gradients);
+        }
+
+        if (training)
+        {
+            _dWte = Gradient(Layout["transformer.wte.weight"]);
+            _dWpe = Gradient(Layout["transformer.wpe.weight"]);
+            _dLnfW = Gradient(Layout["transformer.ln_f.weight"]);
+            _dLnfB = Gradient(Layout["transformer.ln_f.bias"]);
+            for (int l = 0; l < L; l++)
+            {
+                _g[l] = LayerTensors.Of(this, l, Gradients);
+            }
         }
 
         // Activations: sized once; a micro-batch smaller than maxBatch uses a prefix. The network
@@ -152,6 +168,9 @@ public sealed class Gpt2 : IDisposable
     /// <summary>All gradients, same layout as <see cref="Parameters"/>.</summary>
     public Tensor Gradients { get; }
 
+    /// <summary>False for an inference-only network (no gradients).</summary>
+    public bool Training { get; }
+
     /// <summary>Largest micro-batch.</summary>
     public int MaxBatch => _maxB;
 
@@ -200,6 +219,11 @@ public sealed class Gpt2 : IDisposable
         double loss = Forward(B, dropout);
         if (backward)
         {
+            if (!Training)
+            {
+                throw new InvalidOperationException("backward on an inference-only network");
+            }
+
             Backward(B, lossScale, dropout);
         }
 
@@ -367,12 +391,6 @@ public sealed class Gpt2 : IDisposable
         _k.DropoutBackward(_dResidual, btc, drop.Site(0), _dResidual);
         IntTensor types = Shape.TypeTokens is null ? default : _types.Slice(0, bt);
         _k.EmbeddingBackward(_dResidual, _tokens.Slice(0, bt), types, B, T, C, V, _dWte, _dWpe);
-    }
-
-    private (Tensor Param, Tensor Grad) Pair(string name)
-    {
-        ParameterInfo info = Layout[name];
-        return (Parameter(info), Gradient(info));
     }
 
     /// <summary>The tensors of one block, in parameters or in gradients.</summary>

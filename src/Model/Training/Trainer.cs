@@ -97,12 +97,13 @@ public sealed class Trainer
         : StepsPerEpoch * _s.Epochs;
 
     /// <summary>
-    /// Trains from <paramref name="progress"/> until the last step, or until
+    /// Trains from <paramref name="progress"/> until the last step, until
+    /// <paramref name="onEpoch"/> asks to stop (early stopping), or until
     /// <paramref name="cancel"/> fires between two steps. Calls <paramref name="checkpoint"/>
     /// every save_step steps, at the end and on cancellation.
     /// </summary>
     public TrainingProgress Run(
-        TrainingProgress progress, Action<StepRecord> onStep, Action<int, double> onEpoch,
+        TrainingProgress progress, Action<StepRecord> onStep, Func<int, double, bool> onEpoch,
         Action<TrainingProgress> checkpoint, CancellationToken cancel)
     {
         int P = _model.Shape.Positions;
@@ -119,10 +120,11 @@ public sealed class Trainer
         var tokens = new int[_s.BatchSize * P];
         var watch = new Stopwatch();
         bool saved = true;
+        bool stop = false;
 
         TrainingProgress Snapshot() => new(step, epoch, inEpoch, epochSum, losses, epochLosses);
 
-        while (step < total)
+        while (step < total && !stop)
         {
             if (cancel.IsCancellationRequested)
             {
@@ -179,7 +181,6 @@ public sealed class Trainer
             {
                 double mean = epochSum / inEpoch;
                 epochLosses.Add(mean);
-                onEpoch(epoch, mean);
                 epoch++;
                 inEpoch = 0;
                 epochSum = 0;
@@ -189,7 +190,14 @@ public sealed class Trainer
                 }
             }
 
-            if (step % _s.SaveStep == 0 || step == total)
+            if (inEpoch == 0)
+            {
+                // After the epoch's bookkeeping, so a checkpoint written by the callback (or
+                // here) resumes at the next epoch.
+                stop = onEpoch(epoch - 1, epochLosses[^1]);
+            }
+
+            if (step % _s.SaveStep == 0 || step == total || stop)
             {
                 checkpoint(Snapshot());
                 saved = true;

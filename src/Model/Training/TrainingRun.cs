@@ -3,6 +3,8 @@ using System.Globalization;
 using Kgglm.Checkpoints;
 using Kgglm.Configuration;
 using Kgglm.Data;
+using Kgglm.Decoding;
+using Kgglm.Evaluation;
 using Kgglm.Kernels;
 using Kgglm.Network;
 using Kgglm.Paths;
@@ -31,7 +33,17 @@ public interface ITrainingReporter
 /// <param name="MeanTokensPerSecond">Throughput over the steps after warm-up.</param>
 public sealed record TrainingResult(
     string OutputFolder, string LastCheckpoint, TrainingProgress Progress, bool Interrupted,
-    double MeanTokensPerSecond);
+    double MeanTokensPerSecond)
+{
+    /// <summary>Fine-tuning: the valid metric of every evaluation.</summary>
+    public IReadOnlyList<double> ValidScores { get; init; } = [];
+
+    /// <summary>Fine-tuning: the test metrics of the best weights (null when not run).</summary>
+    public MetricResults? Test { get; init; }
+
+    /// <summary>The checkpoint to use: the best one of fine-tuning, else the last.</summary>
+    public string BestCheckpoint { get; init; } = string.Empty;
+}
 
 /// <summary>
 /// One training stage end to end: corpus (sampled or reused), network (initialised, loaded from
@@ -153,6 +165,59 @@ public static class TrainingRun
         var throughput = new List<double>();
         var watch = Stopwatch.StartNew();
         ulong datasetFingerprint = CorpusBuilder.DatasetFingerprint(dataset);
+        CheckpointState State(TrainingProgress p, IReadOnlyList<double> valid) => new(
+            stageName, p, optimizer.Steps, run.Seed, dataset.Name, datasetFingerprint,
+            dataset.Vocabulary.Fingerprint, modelConfig.UseKgTokenTypes, valid);
+
+        // Fine-tuning validates every eval_step epochs on valid_metric and keeps the best
+        // weights in <output>/best; early stopping after stopping_step evaluations without
+        // improvement (ties count as improvement, as in hopwise).
+        EvaluationConfig evaluation = EvaluationConfig.From(config);
+        GenerationConfig generation = GenerationConfig.From(config);
+        bool validate = stage == CorpusStage.Finetune && dataset.Valid.Count > 0;
+        var validScores = resumeFrom is not null
+            ? Checkpoint.ReadState(resumeFrom).ValidScores?.ToList() ?? []
+            : new List<double>();
+        string bestFolder = Path.Combine(outputFolder, "best");
+        using Recommender? validator = validate
+            ? new Recommender(kernels, model, dataset, RecommendationEvaluation.Options(generation, evaluation))
+            : null;
+        bool earlyStopped = false;
+
+        bool OnEpoch(int epoch, double mean, TrainingProgress now)
+        {
+            reporter.Line($"epoch {epoch + 1} {stageName} [train loss: {mean:F4}]");
+            if (validator is null || (epoch + 1) % train.EvalStep != 0)
+            {
+                return false;
+            }
+
+            var evalWatch = Stopwatch.StartNew();
+            (MetricResults valid, _) = RecommendationEvaluation.Run(validator, EvaluationSplit.Valid, evaluation);
+            double score = valid.TryGetValue(evaluation.ValidMetric, out double v) ? v : double.NaN;
+            bool improved = validScores.Count == 0 || score >= validScores.Max();
+            validScores.Add(score);
+            reporter.Line(
+                $"epoch {epoch + 1} evaluating [time: {evalWatch.Elapsed.TotalSeconds:F1} s, " +
+                $"valid_score: {score:F4}]{(improved ? " (best so far)" : string.Empty)}");
+            reporter.Line("valid result: " + valid.Format());
+            if (improved)
+            {
+                Checkpoint.Save(bestFolder, kernels, model, null, dataset.Vocabulary,
+                    State(now, validScores), config.ToYaml());
+            }
+
+            int sinceBest = validScores.Count - 1 - validScores.LastIndexOf(validScores.Max());
+            earlyStopped = sinceBest >= train.StoppingStep;
+            if (earlyStopped)
+            {
+                reporter.Line($"early stop: {sinceBest} evaluations without improvement");
+            }
+
+            return earlyStopped;
+        }
+
+        TrainingProgress current = progress;
         TrainingProgress end = trainer.Run(
             progress,
             s =>
@@ -163,25 +228,49 @@ public static class TrainingRun
                     throughput.Add(s.TokensPerSecond);
                 }
             },
-            (epoch, mean) => reporter.Line($"epoch {epoch + 1} {stageName} [train loss: {mean:F4}]"),
+            (epoch, mean) => OnEpoch(epoch, mean, current),
             p =>
             {
+                current = p;
                 string folder = Path.Combine(outputFolder, $"checkpoint-{p.Step}");
-                var state = new CheckpointState(
-                    stageName, p, optimizer.Steps, run.Seed, dataset.Name, datasetFingerprint,
-                    dataset.Vocabulary.Fingerprint, modelConfig.UseKgTokenTypes);
-                Checkpoint.Save(folder, kernels, model, optimizer, dataset.Vocabulary, state, config.ToYaml());
+                Checkpoint.Save(folder, kernels, model, optimizer, dataset.Vocabulary,
+                    State(p, validScores), config.ToYaml());
                 lastCheckpoint = folder;
                 PruneCheckpoints(outputFolder);
-                WriteReports(outputFolder, stageName, p, throughput);
+                WriteReports(outputFolder, stageName, p, throughput, validScores, null);
             },
             cancel);
-        bool interrupted = end.Step < trainer.TotalSteps;
+        bool interrupted = end.Step < trainer.TotalSteps && !earlyStopped;
         reporter.Line(
             $"{stageName} {(interrupted ? "interrupted" : "finished")} at step {end.Step} in " +
             $"{watch.Elapsed.TotalSeconds:F1} s; checkpoint {lastCheckpoint}");
+
+        // Fine-tuning ends with the test evaluation of the best weights (hopwise's flow).
+        MetricResults? test = null;
+        if (stage == CorpusStage.Finetune && !interrupted && dataset.Test.Count > 0)
+        {
+            if (Directory.Exists(bestFolder))
+            {
+                Checkpoint.LoadWeights(bestFolder, kernels, model);
+                reporter.Line($"loading the best weights from {bestFolder}");
+            }
+
+            using var tester = new Recommender(
+                kernels, model, dataset, RecommendationEvaluation.Options(generation, evaluation));
+            var testWatch = Stopwatch.StartNew();
+            (test, _) = RecommendationEvaluation.Run(tester, EvaluationSplit.Test, evaluation);
+            reporter.Line($"test result ({testWatch.Elapsed.TotalSeconds:F1} s): " + test.Format());
+            test.WriteJson(Path.Combine(outputFolder, "test_metrics.json"));
+            WriteReports(outputFolder, stageName, end, throughput, validScores, test);
+        }
+
         return new TrainingResult(
-            outputFolder, lastCheckpoint, end, interrupted, throughput.Count > 0 ? throughput.Average() : 0);
+            outputFolder, lastCheckpoint, end, interrupted, throughput.Count > 0 ? throughput.Average() : 0)
+        {
+            ValidScores = validScores,
+            Test = test,
+            BestCheckpoint = Directory.Exists(bestFolder) ? bestFolder : lastCheckpoint,
+        };
     }
 
     /// <summary>The shared corpus cache file of a stage (named by its fingerprints).</summary>
@@ -266,7 +355,9 @@ public static class TrainingRun
         }
     }
 
-    private static void WriteReports(string folder, string stage, TrainingProgress p, List<double> tokensPerSecond)
+    private static void WriteReports(
+        string folder, string stage, TrainingProgress p, List<double> tokensPerSecond,
+        IReadOnlyList<double> validScores, MetricResults? test)
     {
         var metrics = new MetricsFile();
         metrics.Info["stage"] = stage;
@@ -278,6 +369,16 @@ public static class TrainingRun
         for (int i = 0; i < p.EpochLosses.Count; i++)
         {
             metrics.Add("epoch_train_loss", i + 1, p.EpochLosses[i]);
+        }
+
+        for (int i = 0; i < validScores.Count; i++)
+        {
+            metrics.Add("valid_score", i + 1, validScores[i]);
+        }
+
+        foreach ((string name, double value) in test ?? [])
+        {
+            metrics.Scalars["test_" + name] = value;
         }
 
         metrics.Scalars["steps"] = p.Step;
