@@ -83,7 +83,8 @@ public static class Checkpoint
 
     /// <summary>
     /// The checkpoint folder behind <paramref name="path"/>: the folder itself when it holds a
-    /// <c>config.json</c>, else its <c>checkpoint-N</c> subfolder with the largest N.
+    /// <c>config.json</c>; in a run folder its <c>best</c> checkpoint (fine-tuning keeps the
+    /// weights of the best validation there), else its <c>checkpoint-N</c> with the largest N.
     /// </summary>
     public static string Resolve(string path)
     {
@@ -95,6 +96,12 @@ public static class Checkpoint
         if (File.Exists(Path.Combine(path, "config.json")))
         {
             return path;
+        }
+
+        string best = Path.Combine(path, "best");
+        if (File.Exists(Path.Combine(best, "config.json")))
+        {
+            return best;
         }
 
         string? newest = Newest(path);
