@@ -1,5 +1,6 @@
 using Kgglm.Checkpoints;
 using Kgglm.Configuration;
+using Kgglm.Decoding;
 using Kgglm.Kernels.Cpu;
 using Kgglm.Paths;
 using Kgglm.Training;
@@ -55,6 +56,20 @@ public sealed class TrainingRunTests(SliceDataset slice, ITestOutputHelper outpu
             ("pre_model_path", pre.OutputFolder), ("MAX_PATHS_PER_USER", "20"));
         Assert.Equal(2, ft.Progress.Step);
         Assert.Equal("finetune", Checkpoint.ReadState(ft.LastCheckpoint).Stage);
+
+        // The README's library example, on the run folder.
+        using var kernels = new CpuKernels(2);
+        using Recommender recommender = Recommender.Load(ft.OutputFolder, slice.Data, kernels);
+        string raw = slice.Data.Users[1];
+        UserRecommendations r = recommender.Recommend(raw, topk: 5);
+        Assert.InRange(r.Items.Count, 1, 5);
+        foreach (RecommendedItem item in r.Items)
+        {
+            Assert.StartsWith("U" + raw + " --watched--> ", recommender.Explain(item.Path),
+                StringComparison.Ordinal);
+        }
+
+        Assert.Throws<KgglmException>(() => recommender.Recommend("no-such-user", 5));
     }
 
     [Fact]
