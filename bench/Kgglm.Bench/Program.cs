@@ -6,8 +6,9 @@ namespace Kgglm.Bench;
 /// <summary>
 /// Runs the benchmarks of this assembly chosen on the command line, e.g.
 /// <c>dotnet run -c Release --project bench/Kgglm.Bench -- --filter '*MatMul*'</c>
-/// (no filter: an interactive menu). <c>train ...</c> runs the end-to-end training harness
-/// (<see cref="TrainThroughput"/>) instead of BenchmarkDotNet.
+/// (no filter: an interactive menu). <c>train ...</c>, <c>generate ...</c> and <c>loss ...</c>
+/// run the end-to-end harnesses (<see cref="TrainThroughput"/>, <see cref="DecodeThroughput"/>,
+/// <see cref="CheckpointLoss"/>) instead of BenchmarkDotNet.
 /// </summary>
 public static class Program
 {
@@ -16,6 +17,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "train")
         {
             return TrainThroughput.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "generate")
+        {
+            return DecodeThroughput.Run(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "loss")

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Kgglm.Data;
+using Kgglm.Decoding;
+using Kgglm.Kernels.Cpu;
+using Kgglm.Network;
+
+namespace Kgglm.Bench.EndToEnd;
+
+/// <summary>
+/// Decoding throughput: the real KV-cached, KG-constrained diverse beam search over ml-100k
+/// users with the default network (random weights: speed does not depend on them), printing one
+/// JSON line with sequences/s, seconds and peak RSS, to be read beside the peer's
+/// <c>generate</c> (bench/peer/generate.sh).
+/// Usage: <c>Kgglm.Bench generate [--users 943] [--beams 20] [--groups 5] [--threads 2]
+/// [--batch 32] [--dim 768 --layers 6 --heads 12]</c>.
+/// </summary>
+internal static class DecodeThroughput
+{
+    public static int Run(string[] args)
+    {
+        int Arg(string name, int fallback)
+        {
+            int i = Array.IndexOf(args, "--" + name);
+            return i >= 0 && i + 1 < args.Length
+                ? int.Parse(args[i + 1], CultureInfo.InvariantCulture)
+                : fallback;
+        }
+
+        int users = Arg("users", 943), beams = Arg("beams", 20), groups = Arg("groups", 5);
+        int threads = Arg("threads", 2), batch = Arg("batch", 32);
+        int dim = Arg("dim", 768), layers = Arg("layers", 6), heads = Arg("heads", 12);
+
+        Dataset d = Dataset.Load(DatasetLocator.FromName("ml-100k"));
+        using var k = new CpuKernels(threads);
+        var shape = new Gpt2Shape(d.Vocabulary.Count, 9, dim, heads, layers,
+            new TypeTokenIds(d.Vocabulary.TypeS, d.Vocabulary.TypeE, d.Vocabulary.TypeR), 0f);
+        using var model = new Gpt2(k, shape, 1, Vocabulary.Pad, training: false);
+        WeightInit.Initialize(model, k, 2024);
+        var options = new DecodeOptions(beams, groups, 0.3, Math.Min(10, beams),
+            PathScoring.Cumulative, batch);
+        using var recommender = new Recommender(k, model, d, options);
+        int[] ids = Enumerable.Range(1, d.Users.Count - 1)
+            .Where(u => d.TestItems[u].Length > 0).Take(users).ToArray();
+
+        // One untimed batch warms the JIT and the buffers, as the peer does.
+        recommender.Recommend(ids.AsSpan(0, Math.Min(batch, ids.Length)), RecommendationSplit.Test, 10);
+        var watch = Stopwatch.StartNew();
+        IReadOnlyList<UserRecommendations> all =
+            recommender.Recommend(ids, RecommendationSplit.Test, 10);
+        double seconds = watch.Elapsed.TotalSeconds;
+        var result = new Dictionary<string, object>
+        {
+            ["engine"] = "kgglm",
+            ["kernels"] = k.Name,
+            ["users"] = ids.Length,
+            ["beams"] = beams,
+            ["groups"] = groups,
+            ["new_tokens"] = 5,
+            ["threads"] = threads,
+            ["total_s"] = Math.Round(seconds, 2),
+            ["users_per_s"] = Math.Round(ids.Length / seconds, 1),
+            ["sequences_per_s"] = Math.Round(ids.Length * beams / seconds, 1),
+            ["items_returned"] = all.Sum(r => r.Items.Count),
+            ["peak_rss_mib"] = TrainThroughput.PeakRssMib(),
+        };
+        Console.WriteLine(JsonSerializer.Serialize(result));
+        return 0;
+    }
+}
