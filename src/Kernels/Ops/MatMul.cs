@@ -67,7 +67,8 @@ internal unsafe struct MatMulProblem
 
 /// <summary>
 /// A register-tile kernel:
-/// <c>c[MR, NR] = (load ? c : 0) (+ bias[NR]) + Σ_k pa[k, MR] ⊗ pb[k, NR]</c> over one K block, pa and pb packed and zero-padded, c with row stride ldc.
+/// <c>c[MR, NR] = (load ? c : 0) (+ bias[NR]) + Σ_k pa[k, MR] ⊗ pb[k, NR]</c> over one K block;
+/// pa and pb packed and zero-padded, c with row stride ldc.
 /// </summary>
 internal readonly unsafe struct MicroKernel
 {
@@ -110,7 +111,7 @@ internal sealed unsafe class MatMulWorkspace : IDisposable
         BiasTile = Allocate(MaxNR);
     }
 
-    /// <summary>[KC, MR]: one A micro-panel, k-major.</summary>
+    /// <summary>[MC / MR][KC, MR]: one block of A as MR-high micro-panels, k-major.</summary>
     public float* PackedA { get; private set; }
 
     /// <summary>[NC / NR][KC, NR]: one block of B as NR-wide panels, k-major.</summary>
@@ -149,8 +150,8 @@ internal sealed unsafe class MatMulWorkspace : IDisposable
 /// <c>s = (accumulate ? c : 0) + bias; for k = 0..K-1: s = fma(A[i,k], B[k,j], s); c = s</c>.
 /// K is cut into blocks of <see cref="KC"/>, but between blocks the running sum is stored in C
 /// as the float it already is, so blocking changes nothing. Threads own disjoint tiles of C and
-/// never split K. Edge tiles run the same kernel on zero-padded panels through a padded tile
-/// (an FMA with a zero product returns its addend exactly).</para>
+/// never split K. Edge tiles run the same kernel on zero-padded panels through a padded tile,
+/// so an element's chain is the same whichever tile, full or partial, it falls in.</para>
 /// <para>Loop order per thread (rows [r0, r1), columns [c0, c1) of C): column blocks of NC →
 /// K blocks of KC → pack B[KC, NC] into NR-wide panels → row blocks of MC → pack A[MC, KC] into
 /// MR-high micro-panels → every NR panel × every micro-panel: one kernel call, the next C tile
