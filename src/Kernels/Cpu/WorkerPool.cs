@@ -35,6 +35,10 @@ internal sealed class WorkerPool : IDisposable
         _workers = new Thread[threads - 1];
         _go = new SemaphoreSlim[threads - 1];
         _done = new CountdownEvent(1);
+
+        // Block once (1 ms) so that the event allocates its lock object now rather than the
+        // first time a Run has to wait for a worker: that keeps every Run allocation-free.
+        _done.Wait(1);
         for (int i = 0; i < _workers.Length; i++)
         {
             int piece = i + 1;

@@ -67,7 +67,8 @@ internal unsafe struct MatMulProblem
 
 /// <summary>
 /// A register-tile kernel:
-/// <c>c[MR, NR] = (load ? c : 0) (+ bias[NR]) + Σ_k pa[k, MR] ⊗ pb[k, NR]</c> over one K block, pa and pb packed and zero-padded, c with row stride ldc.
+/// <c>c[MR, NR] = (load ? c : 0) (+ bias[NR]) + Σ_k pa[k, MR] ⊗ pb[k, NR]</c> over one K block;
+/// pa and pb packed and zero-padded, c with row stride ldc.
 /// </summary>
 internal readonly unsafe struct MicroKernel
 {
@@ -110,7 +111,7 @@ internal sealed unsafe class MatMulWorkspace : IDisposable
         BiasTile = Allocate(MaxNR);
     }
 
-    /// <summary>[KC, MR]: one A micro-panel, k-major.</summary>
+    /// <summary>[MC / MR][KC, MR]: one block of A as MR-high micro-panels, k-major.</summary>
     public float* PackedA { get; private set; }
 
     /// <summary>[NC / NR][KC, NR]: one block of B as NR-wide panels, k-major.</summary>
@@ -149,8 +150,8 @@ internal sealed unsafe class MatMulWorkspace : IDisposable
 /// <c>s = (accumulate ? c : 0) + bias; for k = 0..K-1: s = fma(A[i,k], B[k,j], s); c = s</c>.
 /// K is cut into blocks of <see cref="KC"/>, but between blocks the running sum is stored in C
 /// as the float it already is, so blocking changes nothing. Threads own disjoint tiles of C and
-/// never split K. Edge tiles run the same kernel on zero-padded panels through a padded tile
-/// (an FMA with a zero product returns its addend exactly).</para>
+/// never split K. Edge tiles run the same kernel on zero-padded panels through a padded tile,
+/// so an element's chain is the same whichever tile, full or partial, it falls in.</para>
 /// <para>Loop order per thread (rows [r0, r1), columns [c0, c1) of C): column blocks of NC →
 /// K blocks of KC → pack B[KC, NC] into NR-wide panels → row blocks of MC → pack A[MC, KC] into
 /// MR-high micro-panels → every NR panel × every micro-panel: one kernel call, the next C tile
@@ -265,10 +266,18 @@ internal static unsafe class MatMul
                 bool first = pc == 0;
                 bool load = !first || p.Accumulate;
                 float* bias = first ? p.Bias : null;
-                for (int q = 0; q < panels; q++)
+                if (p.BCol == 1)
                 {
-                    int j = jc + (q * nr);
-                    PackB(p, pc, kc, j, Math.Min(nr, jc + nc - j), nr, ws.PackedB + (q * kc * nr));
+                    PackBRows(p, pc, kc, jc, nc, nr, ws.PackedB);
+                }
+                else
+                {
+                    for (int q = 0; q < panels; q++)
+                    {
+                        int j = jc + (q * nr);
+                        int cols = Math.Min(nr, jc + nc - j);
+                        PackBColumns(p, pc, kc, j, cols, nr, ws.PackedB + (q * kc * nr));
+                    }
                 }
 
                 for (int ic = r0; ic < r1; ic += MC)
@@ -471,30 +480,50 @@ internal static unsafe class MatMul
     }
 
     /// <summary>
-    /// dst[k, NR] = B[pc + k, j0 + 0..cols] for k in [0, kc), columns past
-    /// <paramref name="cols"/> zero.
+    /// NN, TN (B rows contiguous in j): panel q of dst gets dst[q][k, NR] = B[pc + k, j0 + q·NR
+    /// + 0..NR) for k in [0, kc), columns past <paramref name="nc"/> zero. Each B row segment is
+    /// read once, front to back, in whole vectors (a per-panel copy measured ~8% of a matmul).
     /// </summary>
-    private static void PackB(
-        in MatMulProblem p, int pc, int kc, int j0, int cols, int nr, float* dst)
+    private static void PackBRows(
+        in MatMulProblem p, int pc, int kc, int j0, int nc, int nr, float* dst)
     {
-        if (p.BCol == 1)
+        int w = Vector<float>.Count;
+        Debug.Assert(nr % w == 0, "a panel is whole vectors");
+        int fullPanels = nc / nr;
+        int tail = nc - (fullPanels * nr);
+        for (int k = 0; k < kc; k++)
         {
-            // NN, TN: B rows are contiguous in j.
-            for (int k = 0; k < kc; k++)
+            float* src = p.B + ((pc + k) * p.BRow) + j0;
+            float* d = dst + (k * nr);
+            for (int q = 0; q < fullPanels; q++)
             {
-                float* src = p.B + ((pc + k) * p.BRow) + j0;
-                float* d = dst + (k * nr);
-                Buffer.MemoryCopy(src, d, cols * sizeof(float), cols * sizeof(float));
-                for (int j = cols; j < nr; j++)
+                float* from = src + (q * nr);
+                float* to = d + (q * kc * nr);
+                for (int t = 0; t < nr; t += w)
                 {
-                    d[j] = 0f;
+                    Vector.Load(from + t).Store(to + t);
                 }
             }
 
-            return;
+            if (tail > 0)
+            {
+                float* from = src + (fullPanels * nr);
+                float* to = d + (fullPanels * kc * nr);
+                for (int t = 0; t < nr; t++)
+                {
+                    to[t] = t < tail ? from[t] : 0f;
+                }
+            }
         }
+    }
 
-        // NT: B column j is row j of b [N, K], contiguous in k.
+    /// <summary>
+    /// NT (B column j is row j of b [N, K], contiguous in k): dst[k, NR] = B[pc + k, j0 + 0..cols]
+    /// for k in [0, kc), columns past <paramref name="cols"/> zero.
+    /// </summary>
+    private static void PackBColumns(
+        in MatMulProblem p, int pc, int kc, int j0, int cols, int nr, float* dst)
+    {
         for (int j = 0; j < nr; j++)
         {
             if (j < cols)
