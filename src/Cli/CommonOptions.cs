@@ -69,7 +69,8 @@ public sealed class CommonOptions : ICommandParameterSet
                 throw new ConfigException($"--set '{s}': expected KEY=VALUE");
             }
 
-            yield return new ConfigOverride(s[..eq].Trim(), s[(eq + 1)..], $"--set {s[..eq].Trim()}");
+            yield return new ConfigOverride(s[..eq].Trim(), s[(eq + 1)..],
+                $"--set {s[..eq].Trim()}");
         }
 
         if (Dataset is not null)
@@ -105,7 +106,8 @@ public sealed class CommonOptions : ICommandParameterSet
                     bool b => b ? "true" : "false",
                     double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
                     string s => Quote(s),
-                    _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!,
+                    _ => Convert.ToString(value,
+                        System.Globalization.CultureInfo.InvariantCulture)!,
                 };
                 string option = "--" + key.ToLowerInvariant().Replace('_', '-');
                 yield return new ConfigOverride(key, text, option);

@@ -26,13 +26,19 @@ public abstract class DeviceArena : IDisposable
     /// <summary>Elements handed out so far, alignment padding included.</summary>
     public long Used => _used;
 
-    /// <summary>Elements needed for <paramref name="count"/> elements plus alignment padding.</summary>
+    /// <summary>
+    /// Elements needed for <paramref name="count"/> elements plus alignment padding.
+    /// </summary>
     public static long Padded(long count) => (count + 15) & ~15L;
 
-    /// <summary>Hands out the next <paramref name="count"/> floats, 64-byte aligned, zeroed.</summary>
+    /// <summary>
+    /// Hands out the next <paramref name="count"/> floats, 64-byte aligned, zeroed.
+    /// </summary>
     public Tensor AllocateFloat(long count) => new(this, Take(count), count);
 
-    /// <summary>Hands out the next <paramref name="count"/> ints, 64-byte aligned, zeroed.</summary>
+    /// <summary>
+    /// Hands out the next <paramref name="count"/> ints, 64-byte aligned, zeroed.
+    /// </summary>
     public IntTensor AllocateInt(long count) => new(this, Take(count), count);
 
     /// <summary>Releases the memory; every tensor of the arena becomes invalid.</summary>

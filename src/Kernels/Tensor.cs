@@ -7,7 +7,9 @@ namespace Kgglm.Kernels;
 /// </summary>
 public readonly struct Tensor
 {
-    /// <summary>Creates a view of <paramref name="length"/> floats at <paramref name="offset"/>.</summary>
+    /// <summary>
+    /// Creates a view of <paramref name="length"/> floats at <paramref name="offset"/>.
+    /// </summary>
     public Tensor(DeviceArena arena, long offset, long length)
     {
         ArgumentNullException.ThrowIfNull(arena);
@@ -31,10 +33,14 @@ public readonly struct Tensor
     /// <summary>Number of float elements.</summary>
     public long Length { get; }
 
-    /// <summary>True for <c>default(Tensor)</c>: an absent optional argument (no bias, ...).</summary>
+    /// <summary>
+    /// True for <c>default(Tensor)</c>: an absent optional argument (no bias, ...).
+    /// </summary>
     public bool IsEmpty => Arena is null;
 
-    /// <summary>A sub-view of <paramref name="length"/> floats starting at <paramref name="start"/>.</summary>
+    /// <summary>
+    /// A sub-view of <paramref name="length"/> floats starting at <paramref name="start"/>.
+    /// </summary>
     public Tensor Slice(long start, long length)
     {
         if (Arena is null || start < 0 || length < 0 || start + length > Length)
@@ -46,11 +52,17 @@ public readonly struct Tensor
     }
 }
 
-/// <summary>A contiguous int32 range inside a <see cref="DeviceArena"/>: token ids, labels.</summary>
+/// <summary>
+/// A contiguous int32 range inside a <see cref="DeviceArena"/>: token ids, labels.
+/// </summary>
 public readonly struct IntTensor
 {
-    /// <summary>Creates a view of <paramref name="length"/> ints at <paramref name="offset"/>.</summary>
-    /// <remarks>Offsets count 4-byte elements, the same unit as float tensors of the arena.</remarks>
+    /// <summary>
+    /// Creates a view of <paramref name="length"/> ints at <paramref name="offset"/>.
+    /// </summary>
+    /// <remarks>
+    /// Offsets count 4-byte elements, the same unit as float tensors of the arena.
+    /// </remarks>
     public IntTensor(DeviceArena arena, long offset, long length)
     {
         ArgumentNullException.ThrowIfNull(arena);
@@ -77,7 +89,9 @@ public readonly struct IntTensor
     /// <summary>True for <c>default(IntTensor)</c>: an absent optional argument.</summary>
     public bool IsEmpty => Arena is null;
 
-    /// <summary>A sub-view of <paramref name="length"/> ints starting at <paramref name="start"/>.</summary>
+    /// <summary>
+    /// A sub-view of <paramref name="length"/> ints starting at <paramref name="start"/>.
+    /// </summary>
     public IntTensor Slice(long start, long length)
     {
         if (Arena is null || start < 0 || length < 0 || start + length > Length)

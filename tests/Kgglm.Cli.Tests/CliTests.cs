@@ -39,7 +39,8 @@ public sealed class InfoCommandTests
     [Fact]
     public void Info_reports_the_ml100k_numbers_from_any_working_directory()
     {
-        KgglmProcess.Result r = KgglmProcess.Run(Path.GetTempPath(), "info", "--dataset", "ml-100k");
+        KgglmProcess.Result r =
+            KgglmProcess.Run(Path.GetTempPath(), "info", "--dataset", "ml-100k");
         Assert.Equal(0, r.ExitCode);
         foreach (string expected in new[]
                  {
@@ -64,7 +65,8 @@ public sealed class InfoCommandTests
                 "user_id:token\titem_id:token\trating:float\n1\t2\t5\n1\t3\tfive\n");
             File.WriteAllText(Path.Combine(data, "toy.kg"),
                 "head_id:token\trelation_id:token\ttail_id:token\ne1\tr\te2\n");
-            File.WriteAllText(Path.Combine(data, "toy.link"), "item_id:token\tentity_id:token\n2\te1\n");
+            File.WriteAllText(Path.Combine(data, "toy.link"),
+                "item_id:token\tentity_id:token\n2\te1\n");
             KgglmProcess.Result r = KgglmProcess.Run(dir, "info", "--data-path", data);
             Assert.Equal(1, r.ExitCode);
             string[] lines = r.Stderr.Trim().Split('\n');

@@ -2,13 +2,17 @@ using System.Diagnostics;
 
 namespace Kgglm.Tests;
 
-/// <summary>Runs the real <c>kgglm</c> program (built next to the tests) as a child process.</summary>
+/// <summary>
+/// Runs the real <c>kgglm</c> program (built next to the tests) as a child process.
+/// </summary>
 internal static class KgglmProcess
 {
     /// <summary>What a run printed and returned.</summary>
     internal sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    /// <summary>Runs <c>kgglm args</c> in <paramref name="workingDirectory"/> (default: a temp dir).</summary>
+    /// <summary>
+    /// Runs <c>kgglm args</c> in <paramref name="workingDirectory"/> (default: a temp dir).
+    /// </summary>
     public static Result Run(string? workingDirectory, params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "kgglm.dll");

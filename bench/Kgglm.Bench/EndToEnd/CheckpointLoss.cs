@@ -41,7 +41,8 @@ internal static class CheckpointLoss
         int count = model.CountTargets(tokens);
         double sum = model.Step(tokens, 1f / count, MicroBatchDropout.None, backward: false);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"engine\":\"kgglm\",\"rows\":{rows},\"scored_tokens\":{count},\"mean_loss\":{sum / count:R}}}"));
+            $"{{\"engine\":\"kgglm\",\"rows\":{rows},\"scored_tokens\":{count}," +
+            $"\"mean_loss\":{sum / count:R}}}"));
 
         // The peer's token file: rows, cols, then ids with [PAD] as -100 (its padding mark).
         byte[] bytes = new byte[8 + (4 * tokens.Length)];

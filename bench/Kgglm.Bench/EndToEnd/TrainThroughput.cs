@@ -35,10 +35,12 @@ internal static class TrainThroughput
 
         Dataset d = Dataset.Load(DatasetLocator.FromName("ml-100k"));
         SamplingConfig sampling = SamplingConfig.From(ConfigResolver.Resolve([], []));
-        string corpus = Path.Combine(Path.GetTempPath(), $"kgglm-bench-{Environment.ProcessId}.paths");
+        string corpus = Path.Combine(Path.GetTempPath(),
+            $"kgglm-bench-{Environment.ProcessId}.paths");
         try
         {
-            CorpusBuilder.Ensure(d, sampling, CorpusStage.Finetune, 9, 2024, threads, corpus, false, null);
+            CorpusBuilder.Ensure(d, sampling, CorpusStage.Finetune, 9, 2024, threads, corpus,
+                false, null);
             using var k = new CpuKernels(threads);
             var shape = new Gpt2Shape(d.Vocabulary.Count, 9, dim, heads, layers,
                 new TypeTokenIds(d.Vocabulary.TypeS, d.Vocabulary.TypeE, d.Vocabulary.TypeR), 0.1f);
@@ -46,8 +48,8 @@ internal static class TrainThroughput
             using var optimizer = new AdamWOptimizer(k, model, 0.01, 1.0);
             WeightInit.Initialize(model, k, 2024);
             using PathCorpusFile file = PathCorpusFile.Open(corpus);
-            var settings = new TrainerSettings("finetune", 1, batch, model.MaxBatch, warmup + steps, 1 << 30,
-                new LearningRateSchedule(2e-4, 250, 1000), 0.1f, 2024);
+            var settings = new TrainerSettings("finetune", 1, batch, model.MaxBatch,
+                warmup + steps, 1 << 30, new LearningRateSchedule(2e-4, 250, 1000), 0.1f, 2024);
             var trainer = new Trainer(model, optimizer, file, settings);
             var ms = new List<double>();
             double firstLoss = double.NaN, lastLoss = double.NaN;

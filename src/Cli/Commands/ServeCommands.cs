@@ -31,8 +31,10 @@ public sealed class ServeCommands
             using IKernels kernels = Backend.Create(run.Run.Device, run.Run.EffectiveThreads);
             using Recommender recommender = Load(run, config, kernels, checkpoint);
             var watch = Stopwatch.StartNew();
-            (MetricResults metrics, _) = RecommendationEvaluation.Run(recommender, which, evaluation);
-            Console.WriteLine($"{split} result ({watch.Elapsed.TotalSeconds:F1} s, {kernels.Name}):");
+            (MetricResults metrics, _) =
+                RecommendationEvaluation.Run(recommender, which, evaluation);
+            Console.WriteLine(
+                $"{split} result ({watch.Elapsed.TotalSeconds:F1} s, {kernels.Name}):");
             Console.WriteLine(metrics.Format());
             string output = common.Output ?? Path.Combine(
                 Kgglm.Checkpoints.Checkpoint.Resolve(checkpoint), $"{split}_metrics.json");
@@ -71,7 +73,8 @@ public sealed class ServeCommands
             int[] users = user is { Length: > 0 }
                 ? user.Select(u => run.Dataset.Users.TryGetId(u, out int id) && id > 0
                     ? id
-                    : throw new KgglmException($"--user {u}: no such user in dataset {run.Dataset.Name}"))
+                    : throw new KgglmException(
+                        $"--user {u}: no such user in dataset {run.Dataset.Name}"))
                     .ToArray()
                 : Enumerable.Range(1, run.Dataset.Users.Count - 1).ToArray();
             IReadOnlyList<UserRecommendations> all =
@@ -80,7 +83,9 @@ public sealed class ServeCommands
             // Written to a temporary file and renamed, so a failed run leaves no partial output.
             string? output = common.Output;
             string? temporary = output is null ? null : output + ".tmp-" + Environment.ProcessId;
-            using (TextWriter writer = temporary is null ? Console.Out : new StreamWriter(temporary))
+            using (TextWriter writer = temporary is null
+                ? Console.Out
+                : new StreamWriter(temporary))
             {
                 foreach (UserRecommendations r in all)
                 {
@@ -97,7 +102,8 @@ public sealed class ServeCommands
                     writer.WriteLine($"user {run.Dataset.Users[r.User]}:");
                     foreach (RecommendedItem item in r.Items)
                     {
-                        writer.WriteLine($"  {item.Rank,2}. {item.Score:F4}  {recommender.Explain(item.Path)}");
+                        writer.WriteLine($"  {item.Rank,2}. {item.Score:F4}  " +
+                            $"{recommender.Explain(item.Path)}");
                     }
 
                     if (r.Items.Count == 0)
@@ -116,7 +122,8 @@ public sealed class ServeCommands
             return 0;
         });
 
-    private static Recommender Load(RunContext run, ResolvedConfig config, IKernels kernels, string checkpoint) =>
+    private static Recommender Load(
+        RunContext run, ResolvedConfig config, IKernels kernels, string checkpoint) =>
         Recommender.Load(checkpoint, run.Dataset, kernels, RecommendationEvaluation.Options(
             GenerationConfig.From(config), EvaluationConfig.From(config)));
 }

@@ -6,7 +6,9 @@ namespace Kgglm.Cli.Runs;
 /// <summary>Chooses the compute backend named by <c>--device</c>.</summary>
 internal static class Backend
 {
-    /// <summary>The backend for <paramref name="device"/> on <paramref name="threads"/> threads.</summary>
+    /// <summary>
+    /// The backend for <paramref name="device"/> on <paramref name="threads"/> threads.
+    /// </summary>
     public static IKernels Create(string device, int threads)
     {
         return device switch

@@ -16,7 +16,9 @@ internal sealed class ProgressLine : IDisposable
 
     public ProgressLine(string label) => _label = label;
 
-    /// <summary>Draws the bar for <paramref name="done"/> of <paramref name="total"/> (throttled).</summary>
+    /// <summary>
+    /// Draws the bar for <paramref name="done"/> of <paramref name="total"/> (throttled).
+    /// </summary>
     public void Report(long done, long total)
     {
         if (!_enabled || total <= 0)
@@ -44,7 +46,8 @@ internal sealed class ProgressLine : IDisposable
     {
         if (_visible)
         {
-            Console.Error.Write("\r" + new string(' ', Console.WindowWidth > 0 ? Math.Min(Console.WindowWidth - 1, 120) : 100) + "\r");
+            Console.Error.Write("\r" + new string(' ',
+                Console.WindowWidth > 0 ? Math.Min(Console.WindowWidth - 1, 120) : 100) + "\r");
             _visible = false;
         }
     }

@@ -50,13 +50,16 @@ internal sealed class RunContext
     public string CorpusCachePath(CorpusStage stage) =>
         Kgglm.Training.TrainingRun.CorpusCachePath(Config, Dataset, stage);
 
-    /// <summary>Samples (or reuses) the corpus of <paramref name="stage"/> at <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Samples (or reuses) the corpus of <paramref name="stage"/> at <paramref name="path"/>.
+    /// </summary>
     public CorpusBuilder.Outcome EnsureCorpus(CorpusStage stage, string path, bool reuse)
     {
-        using var bar = new ProgressLine(stage == CorpusStage.Pretrain ? "sampling walks" : "sampling user paths");
+        using var bar = new ProgressLine(
+            stage == CorpusStage.Pretrain ? "sampling walks" : "sampling user paths");
         CorpusBuilder.Outcome outcome = CorpusBuilder.Ensure(
-            Dataset, Sampling, stage, Model.ContextLength, Run.Seed, Run.EffectiveThreads, path, reuse,
-            Console.WriteLine, (done, total) => bar.Report(done, total));
+            Dataset, Sampling, stage, Model.ContextLength, Run.Seed, Run.EffectiveThreads, path,
+            reuse, Console.WriteLine, (done, total) => bar.Report(done, total));
         bar.Finish();
         if (!outcome.Reused)
         {

@@ -30,7 +30,9 @@ internal sealed unsafe class CpuArena : DeviceArena
         if (tensor.Arena is not CpuArena arena)
         {
             throw new ArgumentException(
-                tensor.IsEmpty ? "empty tensor" : $"tensor of arena '{tensor.Arena!.Name}' is not in CPU memory",
+                tensor.IsEmpty
+                    ? "empty tensor"
+                    : $"tensor of arena '{tensor.Arena!.Name}' is not in CPU memory",
                 nameof(tensor));
         }
 
@@ -43,7 +45,9 @@ internal sealed unsafe class CpuArena : DeviceArena
         if (tensor.Arena is not CpuArena arena)
         {
             throw new ArgumentException(
-                tensor.IsEmpty ? "empty tensor" : $"tensor of arena '{tensor.Arena!.Name}' is not in CPU memory",
+                tensor.IsEmpty
+                    ? "empty tensor"
+                    : $"tensor of arena '{tensor.Arena!.Name}' is not in CPU memory",
                 nameof(tensor));
         }
 
@@ -57,10 +61,12 @@ internal sealed unsafe class CpuArena : DeviceArena
     public static int* PointerOrNull(IntTensor tensor) => tensor.IsEmpty ? null : Pointer(tensor);
 
     /// <summary>The tensor's memory as a span (tests, host-side code).</summary>
-    public static Span<float> Span(Tensor tensor) => new(Pointer(tensor), checked((int)tensor.Length));
+    public static Span<float> Span(Tensor tensor) =>
+        new(Pointer(tensor), checked((int)tensor.Length));
 
     /// <summary>The tensor's memory as a span (tests, host-side code).</summary>
-    public static Span<int> Span(IntTensor tensor) => new(Pointer(tensor), checked((int)tensor.Length));
+    public static Span<int> Span(IntTensor tensor) =>
+        new(Pointer(tensor), checked((int)tensor.Length));
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)

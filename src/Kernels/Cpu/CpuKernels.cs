@@ -9,7 +9,9 @@ public sealed unsafe partial class CpuKernels : IKernels
 {
     private readonly WorkerPool _pool;
 
-    /// <summary>A CPU engine on <paramref name="threads"/> threads at <paramref name="simd"/>.</summary>
+    /// <summary>
+    /// A CPU engine on <paramref name="threads"/> threads at <paramref name="simd"/>.
+    /// </summary>
     /// <param name="threads">Worker threads, the caller's included (≥ 1).</param>
     /// <param name="simd">Instruction set of the fast paths; null takes the best available.</param>
     public CpuKernels(int threads, SimdLevel? simd = null)
@@ -35,7 +37,8 @@ public sealed unsafe partial class CpuKernels : IKernels
     public string Name => $"cpu-{Simd.ToString().ToLowerInvariant()} ({Threads} threads)";
 
     /// <inheritdoc/>
-    public DeviceArena CreateArena(string name, long floatCapacity) => new CpuArena(name, floatCapacity);
+    public DeviceArena CreateArena(string name, long floatCapacity) =>
+        new CpuArena(name, floatCapacity);
 
     /// <inheritdoc/>
     public void Upload(ReadOnlySpan<float> source, Tensor destination)

@@ -43,7 +43,9 @@ public static class Checkpoint
     /// <summary>Floats downloaded at a time while writing tensors (bounded host memory).</summary>
     private const int ChunkFloats = 1 << 20;
 
-    /// <summary>Writes a complete checkpoint of <paramref name="model"/> to <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// Writes a complete checkpoint of <paramref name="model"/> to <paramref name="folder"/>.
+    /// </summary>
     public static void Save(
         string folder, IKernels k, Gpt2 model, AdamWOptimizer? optimizer, Vocabulary vocabulary,
         CheckpointState state, string configYaml)
@@ -56,7 +58,8 @@ public static class Checkpoint
             foreach (ParameterInfo p in model.Layout.Parameters)
             {
                 Tensor t = model.Parameter(p);
-                weights.Add(p.Name, p.Shape.Select(d => (long)d).ToArray(), sink => Stream(k, t, sink));
+                weights.Add(p.Name, p.Shape.Select(d => (long)d).ToArray(),
+                    sink => Stream(k, t, sink));
             }
 
             weights.WriteTo(Path.Combine(tmp, "model.safetensors"));
@@ -106,7 +109,8 @@ public static class Checkpoint
 
         string? newest = Newest(path);
         return newest ?? throw new CheckpointFormatException(
-            $"{path}: neither a checkpoint (no config.json) nor a run folder (no checkpoint-N inside)");
+            $"{path}: neither a checkpoint (no config.json) " +
+            "nor a run folder (no checkpoint-N inside)");
     }
 
     /// <summary>The <c>checkpoint-N</c> subfolder of a run with the largest N, or null.</summary>
@@ -140,31 +144,37 @@ public static class Checkpoint
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidDataException
                                        or KeyNotFoundException or InvalidOperationException)
         {
-            throw new CheckpointFormatException($"{path}: not a readable tokenizer.json ({ex.Message})");
+            throw new CheckpointFormatException(
+                $"{path}: not a readable tokenizer.json ({ex.Message})");
         }
 
         ulong fingerprint = Vocabulary.ComputeFingerprint(tokens);
         if (fingerprint != vocabulary.Fingerprint || tokens.Length != vocabulary.Count)
         {
             throw new CheckpointFormatException(
-                $"{folder}: its vocabulary ({tokens.Length:N0} tokens, fingerprint {fingerprint:x16}) " +
-                $"is not the one of dataset {datasetName} ({vocabulary.Count:N0} tokens, " +
-                $"fingerprint {vocabulary.Fingerprint:x16}); use the dataset and config it was trained with");
+                $"{folder}: its vocabulary ({tokens.Length:N0} tokens, " +
+                $"fingerprint {fingerprint:x16}) is not the one of dataset {datasetName} " +
+                $"({vocabulary.Count:N0} tokens, fingerprint {vocabulary.Fingerprint:x16}); " +
+                "use the dataset and config it was trained with");
         }
     }
 
-    /// <summary>Loads the weights of a checkpoint into <paramref name="model"/>, checking every shape.</summary>
+    /// <summary>
+    /// Loads the weights of a checkpoint into <paramref name="model"/>, checking every shape.
+    /// </summary>
     public static void LoadWeights(string folder, IKernels k, Gpt2 model)
     {
         HuggingFaceConfig config = ReadConfig(folder);
         Gpt2Shape s = model.Shape;
-        if (config.VocabSize != s.VocabSize || config.NEmbd != s.Channels || config.NLayer != s.Layers
-            || config.NHead != s.Heads || config.NPositions != s.Positions)
+        if (config.VocabSize != s.VocabSize || config.NEmbd != s.Channels
+            || config.NLayer != s.Layers || config.NHead != s.Heads
+            || config.NPositions != s.Positions)
         {
             throw new CheckpointFormatException(
                 $"{folder}/config.json: network (vocab {config.VocabSize}, n_positions " +
                 $"{config.NPositions}, n_embd {config.NEmbd}, n_layer {config.NLayer}, n_head " +
-                $"{config.NHead}) differs from the one asked for (vocab {s.VocabSize}, n_positions " +
+                $"{config.NHead}) differs from the one asked for " +
+                $"(vocab {s.VocabSize}, n_positions " +
                 $"{s.Positions}, n_embd {s.Channels}, n_layer {s.Layers}, n_head {s.Heads})");
         }
 
@@ -173,9 +183,11 @@ public static class Checkpoint
     }
 
     /// <summary>Loads AdamW's moments from a checkpoint.</summary>
-    public static void LoadOptimizer(string folder, IKernels k, Gpt2 model, AdamWOptimizer optimizer)
+    public static void LoadOptimizer(
+        string folder, IKernels k, Gpt2 model, AdamWOptimizer optimizer)
     {
-        using SafeTensorsFile file = SafeTensorsFile.Open(Required(folder, "optimizer.safetensors"));
+        using SafeTensorsFile file =
+            SafeTensorsFile.Open(Required(folder, "optimizer.safetensors"));
         ReadTensors(file, k, model.Layout, name => "m." + name, optimizer.First);
         ReadTensors(file, k, model.Layout, name => "v." + name, optimizer.Second);
     }
@@ -195,18 +207,21 @@ public static class Checkpoint
                 p["losses"]!.AsArray().Select(x => (double)x!).ToList(),
                 p["epoch_losses"]!.AsArray().Select(x => (double)x!).ToList());
             return new CheckpointState(
-                (string)root["stage"]!, progress, (long)root["optimizer_steps"]!, (int)root["seed"]!,
-                (string)root["dataset"]!,
-                ulong.Parse((string)root["dataset_fingerprint"]!, NumberStyles.HexNumber, CultureInfo.InvariantCulture),
-                ulong.Parse((string)root["vocabulary_fingerprint"]!, NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+                (string)root["stage"]!, progress, (long)root["optimizer_steps"]!,
+                (int)root["seed"]!, (string)root["dataset"]!,
+                ulong.Parse((string)root["dataset_fingerprint"]!, NumberStyles.HexNumber,
+                    CultureInfo.InvariantCulture),
+                ulong.Parse((string)root["vocabulary_fingerprint"]!, NumberStyles.HexNumber,
+                    CultureInfo.InvariantCulture),
                 (bool)root["use_kg_token_types"]!,
                 root["valid_scores"]?.AsArray().Select(x => (double)x!).ToList() ?? []);
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException
-                                       or KeyNotFoundException or NullReferenceException
-                                       or OverflowException)
+        catch (Exception ex) when (ex is JsonException or FormatException
+                                       or InvalidOperationException or KeyNotFoundException
+                                       or NullReferenceException or OverflowException)
         {
-            throw new CheckpointFormatException($"{path}: unreadable training state ({ex.Message})");
+            throw new CheckpointFormatException(
+                $"{path}: unreadable training state ({ex.Message})");
         }
     }
 
@@ -228,7 +243,8 @@ public static class Checkpoint
     };
 
     private static void ReadTensors(
-        SafeTensorsFile file, IKernels k, ParameterLayout layout, Func<string, string> name, Tensor arena)
+        SafeTensorsFile file, IKernels k, ParameterLayout layout, Func<string, string> name,
+        Tensor arena)
     {
         float[] buffer = new float[layout.Parameters.Max(p => p.Count)];
         foreach (ParameterInfo p in layout.Parameters)
@@ -248,7 +264,8 @@ public static class Checkpoint
             {
                 if (!float.IsFinite(f))
                 {
-                    throw new CheckpointFormatException($"{file.Path}: tensor {key} holds NaN or infinity");
+                    throw new CheckpointFormatException(
+                        $"{file.Path}: tensor {key} holds NaN or infinity");
                 }
             }
 
@@ -284,10 +301,13 @@ public static class Checkpoint
             ["optimizer_steps"] = s.OptimizerSteps,
             ["seed"] = s.Seed,
             ["dataset"] = s.DatasetName,
-            ["dataset_fingerprint"] = s.DatasetFingerprint.ToString("x16", CultureInfo.InvariantCulture),
-            ["vocabulary_fingerprint"] = s.VocabularyFingerprint.ToString("x16", CultureInfo.InvariantCulture),
+            ["dataset_fingerprint"] = s.DatasetFingerprint.ToString("x16",
+                CultureInfo.InvariantCulture),
+            ["vocabulary_fingerprint"] = s.VocabularyFingerprint.ToString("x16",
+                CultureInfo.InvariantCulture),
             ["use_kg_token_types"] = s.UseKgTokenTypes,
-            ["valid_scores"] = new JsonArray((s.ValidScores ?? []).Select(v => (JsonNode)v).ToArray()),
+            ["valid_scores"] =
+                new JsonArray((s.ValidScores ?? []).Select(v => (JsonNode)v).ToArray()),
             ["progress"] = new JsonObject
             {
                 ["step"] = s.Progress.Step,
@@ -295,7 +315,8 @@ public static class Checkpoint
                 ["step_in_epoch"] = s.Progress.StepInEpoch,
                 ["epoch_loss_sum"] = s.Progress.EpochLossSum,
                 ["losses"] = new JsonArray(s.Progress.Losses.Select(l => (JsonNode)l).ToArray()),
-                ["epoch_losses"] = new JsonArray(s.Progress.EpochLosses.Select(l => (JsonNode)l).ToArray()),
+                ["epoch_losses"] =
+                    new JsonArray(s.Progress.EpochLosses.Select(l => (JsonNode)l).ToArray()),
             },
         };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });

@@ -1,6 +1,8 @@
 namespace Kgglm.Common;
 
-/// <summary>64-bit FNV-1a, for fingerprints in file headers (stable across runs and machines).</summary>
+/// <summary>
+/// 64-bit FNV-1a, for fingerprints in file headers (stable across runs and machines).
+/// </summary>
 public struct Fnv1a
 {
     private ulong _hash;

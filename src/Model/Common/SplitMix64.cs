@@ -13,7 +13,9 @@ public struct SplitMix64
     /// <summary>A stream seeded with <paramref name="seed"/>.</summary>
     public SplitMix64(ulong seed) => _state = seed;
 
-    /// <summary>The stream numbered <paramref name="index"/> of a <paramref name="purpose"/> of a run.</summary>
+    /// <summary>
+    /// The stream numbered <paramref name="index"/> of a <paramref name="purpose"/> of a run.
+    /// </summary>
     /// <param name="seed">The run seed.</param>
     /// <param name="purpose">A constant per use (e.g. 1 = split, 2 = pretrain walks).</param>
     /// <param name="index">Which stream of that use (node, user, tensor, epoch).</param>
@@ -30,7 +32,9 @@ public struct SplitMix64
     /// <summary>Uniform double in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextULong() >> 11) * (1.0 / (1UL << 53));
 
-    /// <summary>Uniform integer in [0, n), unbiased (Lemire's multiply-shift with rejection).</summary>
+    /// <summary>
+    /// Uniform integer in [0, n), unbiased (Lemire's multiply-shift with rejection).
+    /// </summary>
     public int NextInt(int n)
     {
         if (n <= 1)
@@ -103,7 +107,9 @@ public struct SplitMix64
 /// </summary>
 public static class PortableMath
 {
-    /// <summary>Natural logarithm of a positive finite <paramref name="x"/> (error &lt; 2 ulp).</summary>
+    /// <summary>
+    /// Natural logarithm of a positive finite <paramref name="x"/> (error &lt; 2 ulp).
+    /// </summary>
     public static double Log(double x)
     {
         if (!(x > 0) || double.IsInfinity(x))
@@ -121,7 +127,8 @@ public static class PortableMath
         }
 
         e -= 1023;
-        double m = BitConverter.Int64BitsToDouble((bits & 0x000FFFFFFFFFFFFFL) | 0x3FF0000000000000L);
+        double m = BitConverter.Int64BitsToDouble(
+            (bits & 0x000FFFFFFFFFFFFFL) | 0x3FF0000000000000L);
         if (m > 1.4142135623730951)
         {
             m *= 0.5;

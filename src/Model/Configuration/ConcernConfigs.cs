@@ -38,7 +38,9 @@ public sealed record ModelConfig(
     }
 }
 
-/// <summary>Optimisation and the two training stages (hopwise + HuggingFace Trainer defaults).</summary>
+/// <summary>
+/// Optimisation and the two training stages (hopwise + HuggingFace Trainer defaults).
+/// </summary>
 /// <param name="LearningRate">Peak AdamW learning rate (2e-4).</param>
 /// <param name="WeightDecay">Decoupled decay on weights, not biases / LayerNorm (0.01).</param>
 /// <param name="WarmupSteps">Linear warm-up steps (250), then linear decay to 0.</param>
@@ -64,15 +66,16 @@ public sealed record TrainingConfig(
         if (c.Bool("enable_amp"))
         {
             throw new ConfigException(
-                $"key 'enable_amp': Kgglm trains in float32 only; set it to false ({c.Origin("enable_amp")})");
+                "key 'enable_amp': Kgglm trains in float32 only; " +
+                $"set it to false ({c.Origin("enable_amp")})");
         }
 
         return new TrainingConfig(
-            c.Float("learning_rate"), c.Float("weight_decay"), c.Int("warmup_steps"), c.Int("epochs"),
-            c.Int("pretrain_epochs"), c.Int("train_batch_size"), c.Int("save_step"),
-            c.String("pre_model_path"), c.Long("max_steps"), c.Float("max_grad_norm"),
-            c.Int("eval_step"), c.Int("stopping_step"), c.Int("micro_batch_size"),
-            c.Int("vocab_chunk"));
+            c.Float("learning_rate"), c.Float("weight_decay"), c.Int("warmup_steps"),
+            c.Int("epochs"), c.Int("pretrain_epochs"), c.Int("train_batch_size"),
+            c.Int("save_step"), c.String("pre_model_path"), c.Long("max_steps"),
+            c.Float("max_grad_norm"), c.Int("eval_step"), c.Int("stopping_step"),
+            c.Int("micro_batch_size"), c.Int("vocab_chunk"));
     }
 }
 
@@ -99,17 +102,20 @@ public sealed record SamplingConfig(
         var s = new SamplingConfig(
             c.String("path_sample_args.strategy"), c.Int("MAX_PATHS_PER_USER"),
             c.Int("path_hop_length"), c.Range("path_sample_args.pretrain_hop_length"),
-            c.Int("path_sample_args.pretrain_paths"), c.Int("path_sample_args.MAX_RW_TRIES_PER_IID"),
+            c.Int("path_sample_args.pretrain_paths"),
+            c.Int("path_sample_args.MAX_RW_TRIES_PER_IID"),
             c.Int("path_sample_args.MAX_CONSECUTIVE_INVALID"),
             c.Int("path_sample_args.MAX_RW_PATHS_PER_HOP"),
             c.Bool("path_sample_args.collaborative_path"),
             c.Bool("path_sample_args.restrict_by_phase"),
-            c.Bool("path_sample_args.temporal_causality") || c.Bool("path_sample_args.restrict_by_phase"));
+            c.Bool("path_sample_args.temporal_causality")
+                || c.Bool("path_sample_args.restrict_by_phase"));
         if (s.PretrainHops.Max > s.PathHopLength)
         {
             throw new ConfigException(
-                $"key 'path_sample_args.pretrain_hop_length': the longest walk ({s.PretrainHops.Max} " +
-                $"hops) must fit the context of 'path_hop_length' ({s.PathHopLength})");
+                "key 'path_sample_args.pretrain_hop_length': the longest walk " +
+                $"({s.PretrainHops.Max} hops) must fit the context of 'path_hop_length' " +
+                $"({s.PathHopLength})");
         }
 
         return s;
@@ -183,7 +189,8 @@ public sealed record EvaluationConfig(
         }
 
         return new EvaluationConfig(
-            c.Strings("metrics"), topk, valid, c.Int("metric_decimal_place"), c.Int("eval_batch_size"));
+            c.Strings("metrics"), topk, valid, c.Int("metric_decimal_place"),
+            c.Int("eval_batch_size"));
     }
 }
 

@@ -29,7 +29,9 @@ public enum ConfigKind
     /// <summary>A nested mapping kept whole (replaced, not merged), e.g. <c>load_col</c>.</summary>
     Map,
 
-    /// <summary>A hop range written <c>"(min,max)"</c>, as hopwise's <c>pretrain_hop_length</c>.</summary>
+    /// <summary>
+    /// A hop range written <c>"(min,max)"</c>, as hopwise's <c>pretrain_hop_length</c>.
+    /// </summary>
     Range,
 }
 
@@ -49,7 +51,9 @@ public sealed record ConfigKey(string Name, ConfigKind Kind, string? Default, st
     /// <summary>Largest allowed value (Int, Float, IntList elements).</summary>
     public double Max { get; init; } = double.PositiveInfinity;
 
-    /// <summary>True when the lower bound itself is excluded (e.g. a learning rate &gt; 0).</summary>
+    /// <summary>
+    /// True when the lower bound itself is excluded (e.g. a learning rate &gt; 0).
+    /// </summary>
     public bool MinExclusive { get; init; }
 
     /// <summary>Allowed values of a <see cref="ConfigKind.Choice"/> key.</summary>

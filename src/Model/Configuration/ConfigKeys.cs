@@ -19,7 +19,8 @@ public static class ConfigKeys
     public static IReadOnlyList<ConfigKey> All { get; } =
     [
         // ---- environment ----
-        new("seed", ConfigKind.Int, "2024", "seed of every generator (split, sampling, init, dropout)")
+        new("seed", ConfigKind.Int, "2024",
+            "seed of every generator (split, sampling, init, dropout)")
         { Min = 0 },
         new("threads", ConfigKind.Int, "0", "CPU threads; 0 = every core") { Min = 0, Max = 1024 },
         new("device", ConfigKind.Choice, "auto", "compute backend")
@@ -39,10 +40,12 @@ public static class ConfigKeys
         new("ITEM_ID_FIELD", ConfigKind.String, "item_id", "item column") { Group = Data },
         new("RATING_FIELD", ConfigKind.String, "rating", "rating column") { Group = Data },
         new("TIME_FIELD", ConfigKind.String, "timestamp", "timestamp column") { Group = Data },
-        new("HEAD_ENTITY_ID_FIELD", ConfigKind.String, "head_id", "KG head column") { Group = Data },
+        new("HEAD_ENTITY_ID_FIELD", ConfigKind.String, "head_id", "KG head column")
+        { Group = Data },
         new("RELATION_ID_FIELD", ConfigKind.String, "relation_id", "KG relation column")
         { Group = Data },
-        new("TAIL_ENTITY_ID_FIELD", ConfigKind.String, "tail_id", "KG tail column") { Group = Data },
+        new("TAIL_ENTITY_ID_FIELD", ConfigKind.String, "tail_id", "KG tail column")
+        { Group = Data },
         new("ENTITY_ID_FIELD", ConfigKind.String, "entity_id", "link entity column")
         { Group = Data },
         new("field_separator", ConfigKind.String, "\"\\t\"", "column separator of atomic files")
@@ -104,11 +107,13 @@ public static class ConfigKeys
         { Group = Train, Min = 0, MinExclusive = true, Max = 10 },
         new("weight_decay", ConfigKind.Float, "0.01", "decoupled weight decay (not on biases/LN)")
         { Group = Train, Min = 0, Max = 1 },
-        new("warmup_steps", ConfigKind.Int, "250", "linear warm-up steps") { Group = Train, Min = 0 },
+        new("warmup_steps", ConfigKind.Int, "250", "linear warm-up steps")
+        { Group = Train, Min = 0 },
         new("epochs", ConfigKind.Int, "300", "fine-tuning epochs") { Group = Train, Min = 1 },
         new("train_batch_size", ConfigKind.Int, "2048", "paths per optimiser step")
         { Group = Train, Min = 1, Max = 1 << 20 },
-        new("pretrain_epochs", ConfigKind.Int, "1", "pre-training epochs") { Group = Train, Min = 1 },
+        new("pretrain_epochs", ConfigKind.Int, "1", "pre-training epochs")
+        { Group = Train, Min = 1 },
         new("save_step", ConfigKind.Int, "50", "checkpoint every N optimiser steps")
         { Group = Train, Min = 1 },
         new("pre_model_path", ConfigKind.String, "\"\"",
@@ -127,7 +132,8 @@ public static class ConfigKeys
         new("eval_step", ConfigKind.Int, "1", "validate every N epochs") { Group = Train, Min = 1 },
         new("stopping_step", ConfigKind.Int, "10", "early stop after N evaluations without gain")
         { Group = Train, Min = 1 },
-        new("clip_grad_norm", ConfigKind.Map, null, "hopwise key, unused by KGGLM (see max_grad_norm)")
+        new("clip_grad_norm", ConfigKind.Map, null,
+            "hopwise key, unused by KGGLM (see max_grad_norm)")
         { Group = Train, Nullable = true },
         new("learner", ConfigKind.String, "adam", "hopwise key, unused by KGGLM (AdamW)")
         { Group = Train },

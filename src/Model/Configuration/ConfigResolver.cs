@@ -4,7 +4,9 @@ using YamlDotNet.RepresentationModel;
 
 namespace Kgglm.Configuration;
 
-/// <summary>One command-line setting, e.g. <c>--learning-rate 1e-4</c> → (learning_rate, 1e-4).</summary>
+/// <summary>
+/// One command-line setting, e.g. <c>--learning-rate 1e-4</c> → (learning_rate, 1e-4).
+/// </summary>
 /// <param name="Key">The hopwise key (dotted when nested).</param>
 /// <param name="Value">The value as written (parsed as YAML, so lists and maps work).</param>
 /// <param name="Origin">Where it came from, for messages (e.g. "--learning-rate").</param>
@@ -17,7 +19,9 @@ public readonly record struct ConfigOverride(string Key, string Value, string Or
 /// </summary>
 public static class ConfigResolver
 {
-    /// <summary>Resolves defaults, then <paramref name="files"/>, then <paramref name="overrides"/>.</summary>
+    /// <summary>
+    /// Resolves defaults, then <paramref name="files"/>, then <paramref name="overrides"/>.
+    /// </summary>
     public static ResolvedConfig Resolve(
         IEnumerable<string> files, IEnumerable<ConfigOverride> overrides)
     {
@@ -35,7 +39,8 @@ public static class ConfigResolver
             foreach ((string name, YamlNode node, string where) in ReadFile(file))
             {
                 ConfigKey key = ConfigKeys.Find(name) ?? throw Unknown(name, where);
-                values[name] = new ConfigEntry(key, Convert(key, node, where), Path.GetFileName(file));
+                values[name] = new ConfigEntry(key, Convert(key, node, where),
+                    Path.GetFileName(file));
             }
         }
 
@@ -122,7 +127,8 @@ public static class ConfigResolver
     {
         string? hint = ConfigKeys.Suggest(name);
         return new ConfigException(
-            $"{where}: unknown config key '{name}'" + (hint is null ? string.Empty : $" (did you mean '{hint}'?)"));
+            $"{where}: unknown config key '{name}'" +
+            (hint is null ? string.Empty : $" (did you mean '{hint}'?)"));
     }
 
     private static object? Convert(ConfigKey key, YamlNode node, string where)
@@ -181,7 +187,9 @@ public static class ConfigResolver
             case ConfigKind.Choice:
                 {
                     string text = Scalar(node) ?? throw Bad(Describe(node));
-                    return key.Choices.Contains(text, StringComparer.Ordinal) ? text : throw Bad($"'{text}'");
+                    return key.Choices.Contains(text, StringComparer.Ordinal)
+                        ? text
+                        : throw Bad($"'{text}'");
                 }
 
             case ConfigKind.StringList:
@@ -237,7 +245,9 @@ public static class ConfigResolver
         }
     }
 
-    /// <summary>Parses a float the way hopwise's YAML (and Python) writes them, inf included.</summary>
+    /// <summary>
+    /// Parses a float the way hopwise's YAML (and Python) writes them, inf included.
+    /// </summary>
     internal static bool TryParseFloat(string text, out double value)
     {
         string t = text.Trim().ToLowerInvariant();
@@ -260,7 +270,8 @@ public static class ConfigResolver
         && s.Style is ScalarStyle.Plain or ScalarStyle.Any
         && (s.Value is null or "" or "~" or "null" or "Null" or "NULL" or "None");
 
-    private static string? Scalar(YamlNode node) => node is YamlScalarNode s ? s.Value ?? string.Empty : null;
+    private static string? Scalar(YamlNode node) =>
+        node is YamlScalarNode s ? s.Value ?? string.Empty : null;
 
     private static IEnumerable<YamlNode> List(YamlNode node) => node switch
     {
@@ -304,6 +315,7 @@ public readonly record struct HopRange(int Min, int Max)
 
 /// <summary>A resolved key: its value and where that value came from.</summary>
 /// <param name="Key">The key.</param>
-/// <param name="Value">The typed value (long, double, bool, string, string[], int[], map, range).</param>
+/// <param name="Value">The typed value (long, double, bool, string, string[], int[], map,
+/// range).</param>
 /// <param name="Origin">"default", a file name or "command line".</param>
 public sealed record ConfigEntry(ConfigKey Key, object? Value, string Origin);

@@ -3,10 +3,14 @@ using Kgglm.Data;
 
 namespace Kgglm.Configuration;
 
-/// <summary>Maps the dataset keys of a <see cref="ResolvedConfig"/> onto the data layer's options.</summary>
+/// <summary>
+/// Maps the dataset keys of a <see cref="ResolvedConfig"/> onto the data layer's options.
+/// </summary>
 public static class DatasetConfig
 {
-    /// <summary>Where the dataset is: <c>data_path</c> when set, else the named (embedded) dataset.</summary>
+    /// <summary>
+    /// Where the dataset is: <c>data_path</c> when set, else the named (embedded) dataset.
+    /// </summary>
     public static DatasetLocation Location(ResolvedConfig c) =>
         DatasetLocator.Resolve(c.String("dataset"), c.StringOrNull("data_path"));
 
@@ -61,7 +65,8 @@ public static class DatasetConfig
         string value = c.String(key);
         return value.Length > 0
             ? value
-            : throw new ConfigException($"key '{key}' ({c.Origin(key)}): expected a non-empty string");
+            : throw new ConfigException(
+                $"key '{key}' ({c.Origin(key)}): expected a non-empty string");
     }
 
     private static LoadColumns Columns(ResolvedConfig c)
@@ -105,10 +110,11 @@ public static class DatasetConfig
     private static Dictionary<string, IntervalSet> ValueIntervals(ResolvedConfig c)
     {
         var result = new Dictionary<string, IntervalSet>(StringComparer.Ordinal);
-        foreach ((string field, object? value) in c.Map("val_interval") ?? new Dictionary<string, object?>())
+        foreach ((string field, object? value) in c.Map("val_interval")
+            ?? new Dictionary<string, object?>())
         {
-            result[field] = ParseInterval(c, $"val_interval.{field}", value?.ToString() ?? string.Empty,
-                "val_interval");
+            result[field] = ParseInterval(c, $"val_interval.{field}",
+                value?.ToString() ?? string.Empty, "val_interval");
         }
 
         return result;
@@ -117,7 +123,8 @@ public static class DatasetConfig
     private static IntervalSet? Interval(ResolvedConfig c, string key) =>
         c.StringOrNull(key) is { Length: > 0 } text ? ParseInterval(c, key, text, key) : null;
 
-    private static IntervalSet ParseInterval(ResolvedConfig c, string key, string text, string originKey)
+    private static IntervalSet ParseInterval(
+        ResolvedConfig c, string key, string text, string originKey)
     {
         try
         {
@@ -134,10 +141,13 @@ public static class DatasetConfig
     private static SplitOptions Split(ResolvedConfig c)
     {
         IReadOnlyDictionary<string, object?> split = c.Map("eval_args.split")
-            ?? throw new ConfigException("key 'eval_args.split': expected {RS: [0.8, 0.1, 0.1]} or {LS: mode}");
+            ?? throw new ConfigException(
+                "key 'eval_args.split': expected {RS: [0.8, 0.1, 0.1]} or {LS: mode}");
         string origin = c.Origin("eval_args.split");
         bool byUser = c.String("eval_args.group_by") == "user";
-        SplitOrder order = c.String("eval_args.order") == "TO" ? SplitOrder.Time : SplitOrder.Random;
+        SplitOrder order = c.String("eval_args.order") == "TO"
+            ? SplitOrder.Time
+            : SplitOrder.Random;
         if (split.Count != 1)
         {
             throw new ConfigException(
@@ -152,12 +162,13 @@ public static class DatasetConfig
                     double[] ratios = value is List<object?> list
                         ? list.Select(x => ParseRatio(x, origin)).ToArray()
                         : throw new ConfigException(
-                            $"key 'eval_args.split.RS' ({origin}): expected a list of ratios like [0.8, 0.1, 0.1]");
+                            $"key 'eval_args.split.RS' ({origin}): expected a list of ratios " +
+                            "like [0.8, 0.1, 0.1]");
                     if (ratios.Length is < 2 or > 3 || ratios.Any(r => r < 0) || ratios.Sum() <= 0)
                     {
                         throw new ConfigException(
-                            $"key 'eval_args.split.RS' ({origin}): expected 2 or 3 non-negative ratios, " +
-                            $"found [{string.Join(", ", ratios)}]");
+                            $"key 'eval_args.split.RS' ({origin}): expected 2 or 3 " +
+                            $"non-negative ratios, found [{string.Join(", ", ratios)}]");
                     }
 
                     return new SplitOptions
@@ -177,8 +188,8 @@ public static class DatasetConfig
                         "valid_only" => LeaveOneOutMode.ValidOnly,
                         "test_only" => LeaveOneOutMode.TestOnly,
                         var other => throw new ConfigException(
-                            $"key 'eval_args.split.LS' ({origin}): expected valid_and_test, valid_only " +
-                            $"or test_only, found '{other}'"),
+                            $"key 'eval_args.split.LS' ({origin}): expected valid_and_test, " +
+                            $"valid_only or test_only, found '{other}'"),
                     };
                     return new SplitOptions
                     {
@@ -196,7 +207,8 @@ public static class DatasetConfig
     }
 
     private static double ParseRatio(object? value, string origin) =>
-        value is string s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double r)
+        value is string s && double.TryParse(
+                s, NumberStyles.Float, CultureInfo.InvariantCulture, out double r)
             ? r
             : throw new ConfigException(
                 $"key 'eval_args.split.RS' ({origin}): expected numbers, found '{value}'");

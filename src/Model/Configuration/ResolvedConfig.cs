@@ -73,7 +73,9 @@ public sealed class ResolvedConfig
         return new ResolvedConfig(merged);
     }
 
-    /// <summary>A value as YAML flow text (<c>0.0002</c>, <c>[Recall, NDCG]</c>, <c>null</c>).</summary>
+    /// <summary>
+    /// A value as YAML flow text (<c>0.0002</c>, <c>[Recall, NDCG]</c>, <c>null</c>).
+    /// </summary>
     public static string Format(object? value) => value switch
     {
         null => "null",
@@ -87,7 +89,8 @@ public sealed class ResolvedConfig
         int[] list => "[" + string.Join(", ", list) + "]",
         HopRange r => $"\"{r}\"",
         IReadOnlyDictionary<string, object?> map =>
-            "{" + string.Join(", ", map.Select(kv => $"{Format(kv.Key)}: {FormatPlain(kv.Value)}")) + "}",
+            "{" + string.Join(", ",
+                map.Select(kv => $"{Format(kv.Key)}: {FormatPlain(kv.Value)}")) + "}",
         IEnumerable<object?> seq => "[" + string.Join(", ", seq.Select(FormatPlain)) + "]",
         _ => value.ToString() ?? "null",
     };
@@ -97,7 +100,8 @@ public sealed class ResolvedConfig
     /// (they read back the same either way).
     /// </summary>
     private static string FormatPlain(object? value) =>
-        value is string s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+        value is string s && double.TryParse(
+                s, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
             ? s
             : Format(value);
 
@@ -156,14 +160,18 @@ public sealed class ResolvedConfig
     private object Value(string key)
     {
         ConfigEntry e = _entries[key];
-        return e.Value ?? throw new ConfigException($"config key '{key}' has no value ({e.Origin})");
+        return e.Value ?? throw new ConfigException(
+            $"config key '{key}' has no value ({e.Origin})");
     }
 
     private static bool NeedsQuotes(string s) =>
-        s.Length == 0 || s.Trim() != s || s.IndexOfAny(['\t', ':', '#', '[', ']', '{', '}', ',', '"', '\'']) >= 0
-        || s is "null" or "true" or "false" or "~" || double.TryParse(s, CultureInfo.InvariantCulture, out _);
+        s.Length == 0 || s.Trim() != s
+        || s.IndexOfAny(['\t', ':', '#', '[', ']', '{', '}', ',', '"', '\'']) >= 0
+        || s is "null" or "true" or "false" or "~"
+        || double.TryParse(s, CultureInfo.InvariantCulture, out _);
 
     private static string Escape(string s) =>
-        s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)
+        s.Replace("\\", "\\\\", StringComparison.Ordinal)
+            .Replace("\"", "\\\"", StringComparison.Ordinal)
             .Replace("\t", "\\t", StringComparison.Ordinal);
 }

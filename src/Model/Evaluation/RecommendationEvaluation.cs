@@ -37,5 +37,6 @@ public static class RecommendationEvaluation
     public static UserRecommendation ToEvaluation(UserRecommendations r) => new(
         r.User,
         r.Items.Select(i => i.Item).ToList(),
-        r.Items.Select(i => new RecommendedPath(i.Path.Nodes, i.Path.Relations, i.Path.Score)).ToList());
+        r.Items.Select(i => new RecommendedPath(i.Path.Nodes, i.Path.Relations, i.Path.Score))
+            .ToList());
 }

@@ -50,13 +50,17 @@ public sealed class Gpt2 : IDisposable
     private readonly Tensor _dQkv;                                       // [B, T, 3C]
     private readonly Tensor _geluScratch, _dFch;                         // [B, T, 4C]
 
-    /// <summary>Allocates the network for micro-batches of up to <paramref name="maxBatch"/> paths.</summary>
+    /// <summary>
+    /// Allocates the network for micro-batches of up to <paramref name="maxBatch"/> paths.
+    /// </summary>
     /// <param name="kernels">The backend.</param>
     /// <param name="shape">Network size.</param>
     /// <param name="maxBatch">Largest micro-batch B.</param>
     /// <param name="ignoreId">Target id the loss ignores ([PAD]).</param>
-    /// <param name="vocabChunk">Logits columns computed at a time; 0 = the whole vocabulary.</param>
-    /// <param name="training">False for inference only: no gradient arena (forward passes only).</param>
+    /// <param name="vocabChunk">Logits columns computed at a time; 0 = the whole
+    /// vocabulary.</param>
+    /// <param name="training">False for inference only: no gradient arena (forward
+    /// passes only).</param>
     public Gpt2(
         IKernels kernels, Gpt2Shape shape, int maxBatch, int ignoreId, int vocabChunk = 0,
         bool training = true)
@@ -66,7 +70,9 @@ public sealed class Gpt2 : IDisposable
         Layout = new ParameterLayout(shape);
         _maxB = maxBatch;
         _ignoreId = ignoreId;
-        _vocabChunk = vocabChunk <= 0 || vocabChunk > shape.VocabSize ? shape.VocabSize : vocabChunk;
+        _vocabChunk = vocabChunk <= 0 || vocabChunk > shape.VocabSize
+            ? shape.VocabSize
+            : vocabChunk;
         int L = shape.Layers;
 
         ParameterArena = kernels.CreateArena("parameters", Layout.TotalFloats);
@@ -180,7 +186,9 @@ public sealed class Gpt2 : IDisposable
     /// <summary>The gradient tensor of <paramref name="p"/>.</summary>
     public Tensor Gradient(ParameterInfo p) => Gradients.Slice(p.Offset, p.Count);
 
-    /// <summary>Number of targets of <paramref name="paths"/> the loss counts (non-[PAD]).</summary>
+    /// <summary>
+    /// Number of targets of <paramref name="paths"/> the loss counts (non-[PAD]).
+    /// </summary>
     /// <param name="paths">[B, Positions] paths.</param>
     public int CountTargets(ReadOnlySpan<int> paths)
     {
@@ -205,7 +213,8 @@ public sealed class Gpt2 : IDisposable
     /// <param name="lossScale">Multiplies the loss before differentiation.</param>
     /// <param name="dropout">Dropout of this micro-batch (p = 0 for evaluation).</param>
     /// <param name="backward">Also run the backward pass.</param>
-    public double Step(ReadOnlySpan<int> paths, float lossScale, MicroBatchDropout dropout, bool backward)
+    public double Step(
+        ReadOnlySpan<int> paths, float lossScale, MicroBatchDropout dropout, bool backward)
     {
         int P = Shape.Positions;
         if (paths.Length % P != 0 || paths.Length / P > _maxB || paths.Length == 0)
@@ -378,7 +387,8 @@ public sealed class Gpt2 : IDisposable
             _k.BiasBackward(_tmp, bt, C, g.ProjB);
             _k.MatMulTN(a.Atty, _tmp, C, bt, C, g.ProjW, accumulate: true);
             _k.MatMulNT(_tmp, p.ProjW, bt, C, C, _dAtty, accumulate: false);
-            _k.AttentionBackward(_dAtty, a.Qkv, a.Probs, B, T, C, NH, drop.Site(1 + (3 * l)), _dQkv);
+            _k.AttentionBackward(_dAtty, a.Qkv, a.Probs, B, T, C, NH, drop.Site(1 + (3 * l)),
+                _dQkv);
             _k.BiasBackward(_dQkv, bt, 3 * C, g.AttnB);
             _k.LayerNormForward(xIn, p.Ln1W, p.Ln1B, bt, C, _lnScratch, a.Ln1Mean, a.Ln1Rstd);
             _k.MatMulTN(_lnScratch, _dQkv, C, bt, 3 * C, g.AttnW, accumulate: true);

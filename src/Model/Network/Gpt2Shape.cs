@@ -8,7 +8,8 @@ namespace Kgglm.Network;
 /// <param name="Channels">C: width (768).</param>
 /// <param name="Heads">NH: attention heads (12); divides C.</param>
 /// <param name="Layers">L: transformer blocks (6).</param>
-/// <param name="TypeTokens">Vocabulary ids of the S, E, R type tokens, or null without types.</param>
+/// <param name="TypeTokens">Vocabulary ids of the S, E, R type tokens, or null without
+/// types.</param>
 /// <param name="Dropout">Embedding, attention and residual dropout during training (0.1).</param>
 public sealed record Gpt2Shape(
     int VocabSize, int Positions, int Channels, int Heads, int Layers,
@@ -32,12 +33,15 @@ public sealed record Gpt2Shape(
 
         if (Positions > 64)
         {
-            throw new ArgumentException($"context of {Positions} tokens exceeds the attention kernel's 64");
+            throw new ArgumentException(
+                $"context of {Positions} tokens exceeds the attention kernel's 64");
         }
     }
 }
 
-/// <summary>Vocabulary ids of the three token-type tokens (<c>&lt;Token-Type.S/E/R&gt;</c>).</summary>
+/// <summary>
+/// Vocabulary ids of the three token-type tokens (<c>&lt;Token-Type.S/E/R&gt;</c>).
+/// </summary>
 /// <param name="S">Special positions: the first and the last.</param>
 /// <param name="E">Entity positions (odd): users, items, entities.</param>
 /// <param name="R">Relation positions (even, not first or last).</param>

@@ -12,7 +12,9 @@ public static class WeightInit
 {
     private const ulong Purpose = 0x1417;
 
-    /// <summary>Initialises every parameter of <paramref name="model"/> from <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// Initialises every parameter of <paramref name="model"/> from <paramref name="seed"/>.
+    /// </summary>
     public static void Initialize(Gpt2 model, IKernels kernels, ulong seed)
     {
         float[] host = new float[model.Layout.Parameters.Max(p => p.Count)];

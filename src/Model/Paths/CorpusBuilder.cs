@@ -47,7 +47,8 @@ public static class CorpusBuilder
     }
 
     /// <summary>Fingerprint of everything that decides which paths are sampled.</summary>
-    public static ulong SamplingHash(SamplingConfig s, CorpusStage stage, int contextLength, int seed)
+    public static ulong SamplingHash(
+        SamplingConfig s, CorpusStage stage, int contextLength, int seed)
     {
         var h = new Fnv1a();
         h.Add(stage.ToString());
@@ -104,17 +105,21 @@ public static class CorpusBuilder
             return new Outcome(path, existing.PathCount, true, 0);
         }
 
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        Directory.CreateDirectory(
+            System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         var watch = Stopwatch.StartNew();
         using var writer = new PathCorpusWriter(
-            path, d.Vocabulary.Fingerprint, d.Vocabulary.Count, contextLength, samplingHash, datasetHash);
+            path, d.Vocabulary.Fingerprint, d.Vocabulary.Count, contextLength,
+            samplingHash, datasetHash);
         if (stage == CorpusStage.Pretrain)
         {
-            PretrainWalkSampler.Sample(d, s, contextLength, (ulong)seed, threads, writer.Append, progress);
+            PretrainWalkSampler.Sample(d, s, contextLength, (ulong)seed, threads,
+                writer.Append, progress);
         }
         else
         {
-            UserPathSampler.Sample(d, s, contextLength, (ulong)seed, threads, writer.Append, progress);
+            UserPathSampler.Sample(d, s, contextLength, (ulong)seed, threads,
+                writer.Append, progress);
         }
 
         PathCorpusHeader header = writer.Complete();

@@ -18,7 +18,8 @@ internal static class PathSampling
     /// </summary>
     /// <param name="count">Number of units.</param>
     /// <param name="threads">Worker threads.</param>
-    /// <param name="sampleUnit">Fills the given list with the unit's paths ([n, T] flattened).</param>
+    /// <param name="sampleUnit">Fills the given list with the unit's paths ([n, T]
+    /// flattened).</param>
     /// <param name="append">Receives [n, T] token ids.</param>
     /// <param name="progress">Called with the units done so far.</param>
     public static void Run(

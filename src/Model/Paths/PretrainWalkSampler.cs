@@ -17,7 +17,9 @@ public static class PretrainWalkSampler
 {
     private const ulong Purpose = 0x5052;
 
-    /// <summary>Samples every walk and hands [n, T] token blocks to <paramref name="append"/>.</summary>
+    /// <summary>
+    /// Samples every walk and hands [n, T] token blocks to <paramref name="append"/>.
+    /// </summary>
     /// <param name="dataset">The dataset (its train graph and vocabulary).</param>
     /// <param name="config">Sampling keys.</param>
     /// <param name="contextLength">T = 2·path_hop_length + 3.</param>
@@ -92,7 +94,8 @@ public static class PretrainWalkSampler
     }
 
     /// <summary>One uniform step along a KG edge; the node stays put if it has none.</summary>
-    private static (int Node, int Relation) Step(KnowledgeGraph g, int node, int ui, ref SplitMix64 rng)
+    private static (int Node, int Relation) Step(
+        KnowledgeGraph g, int node, int ui, ref SplitMix64 rng)
     {
         ReadOnlySpan<int> neighbours = g.Neighbours(node);
         ReadOnlySpan<int> relations = g.NeighbourRelations(node);

@@ -28,7 +28,9 @@ public static class UserPathSampler
 {
     private const ulong Purpose = 0x5553;
 
-    /// <summary>Samples every user's paths and hands [n, T] blocks to <paramref name="append"/>.</summary>
+    /// <summary>
+    /// Samples every user's paths and hands [n, T] blocks to <paramref name="append"/>.
+    /// </summary>
     public static void Sample(
         Dataset dataset, SamplingConfig config, int contextLength, ulong seed, int threads,
         Action<ReadOnlySpan<int>> append, Action<int, int>? progress = null)
@@ -162,7 +164,8 @@ public static class UserPathSampler
                 int e1 = rng.NextInt(first.Length);
                 int x = first[e1];
                 NodeKind kind = g.Kind(x);
-                if (kind == NodeKind.Item || x == u || (kind == NodeKind.User && !config.CollaborativePath))
+                if (kind == NodeKind.Item || x == u
+                    || (kind == NodeKind.User && !config.CollaborativePath))
                 {
                     continue;
                 }
@@ -227,7 +230,9 @@ public static class UserPathSampler
         throw new InvalidOperationException($"no edge between nodes {a} and {b}");
     }
 
-    /// <summary>Per node, its distinct neighbours in ascending order (multi-edges collapsed).</summary>
+    /// <summary>
+    /// Per node, its distinct neighbours in ascending order (multi-edges collapsed).
+    /// </summary>
     private sealed class UniqueNeighbours
     {
         private readonly int[] _offsets;

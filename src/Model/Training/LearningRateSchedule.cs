@@ -9,7 +9,9 @@ namespace Kgglm.Training;
 /// <param name="TotalSteps">Scheduled optimiser steps of the stage.</param>
 public sealed record LearningRateSchedule(double Peak, int WarmupSteps, long TotalSteps)
 {
-    /// <summary>The rate used by the optimiser step numbered <paramref name="step"/> (0-based).</summary>
+    /// <summary>
+    /// The rate used by the optimiser step numbered <paramref name="step"/> (0-based).
+    /// </summary>
     public double At(long step)
     {
         if (step < WarmupSteps)

@@ -21,10 +21,13 @@ public sealed record TrainerSettings(
     LearningRateSchedule Schedule, float Dropout, ulong Seed)
 {
     /// <summary>Optimiser steps of one epoch over <paramref name="paths"/> paths.</summary>
-    public static long StepsPerEpoch(long paths, int batchSize) => (paths + batchSize - 1) / batchSize;
+    public static long StepsPerEpoch(long paths, int batchSize) =>
+        (paths + batchSize - 1) / batchSize;
 }
 
-/// <summary>Where training stands: enough to continue exactly (with the weights and moments).</summary>
+/// <summary>
+/// Where training stands: enough to continue exactly (with the weights and moments).
+/// </summary>
 /// <param name="Step">Optimiser steps done.</param>
 /// <param name="Epoch">Current epoch (0-based).</param>
 /// <param name="StepInEpoch">Steps done in the current epoch.</param>
@@ -68,7 +71,8 @@ public sealed class Trainer
     private readonly TrainerSettings _s;
 
     /// <summary>A trainer of <paramref name="model"/> on <paramref name="corpus"/>.</summary>
-    public Trainer(Gpt2 model, AdamWOptimizer optimizer, PathCorpusFile corpus, TrainerSettings settings)
+    public Trainer(
+        Gpt2 model, AdamWOptimizer optimizer, PathCorpusFile corpus, TrainerSettings settings)
     {
         if (corpus.PathLength != model.Shape.Positions)
         {
@@ -154,7 +158,8 @@ public sealed class Trainer
                 {
                     int mb = Math.Min(_s.MicroBatch, b - m0);
                     var dropout = new MicroBatchDropout(_s.Dropout, _s.Seed, step, micro);
-                    lossSum += _model.Step(batch.Slice(m0 * P, mb * P), scale, dropout, backward: true);
+                    lossSum += _model.Step(batch.Slice(m0 * P, mb * P), scale, dropout,
+                        backward: true);
                 }
             }
 
@@ -174,7 +179,8 @@ public sealed class Trainer
             epochSum += loss;
             watch.Stop();
             double ms = watch.Elapsed.TotalMilliseconds;
-            onStep(new StepRecord(step, total, loss, lr, norm, ms, b * (P - 1) / (ms / 1000), epoch));
+            onStep(new StepRecord(step, total, loss, lr, norm, ms,
+                b * (P - 1) / (ms / 1000), epoch));
             saved = false;
 
             if (inEpoch == StepsPerEpoch)
@@ -212,12 +218,15 @@ public sealed class Trainer
         return Snapshot();
     }
 
-    /// <summary>The permutation of the corpus for <paramref name="epoch"/> (its own stream).</summary>
+    /// <summary>
+    /// The permutation of the corpus for <paramref name="epoch"/> (its own stream).
+    /// </summary>
     private int[] EpochOrder(int epoch, long n)
     {
         if (n > int.MaxValue)
         {
-            throw new KgglmException($"corpus of {n} paths: more than {int.MaxValue} is not supported");
+            throw new KgglmException(
+                $"corpus of {n} paths: more than {int.MaxValue} is not supported");
         }
 
         int[] order = new int[n];

@@ -59,7 +59,8 @@ public sealed class ConfigResolverTests : IDisposable
         ResolvedConfig second = ConfigResolver.Resolve([saved], []);
         foreach (ConfigEntry e in first.Entries)
         {
-            Assert.Equal(ResolvedConfig.Format(e.Value), ResolvedConfig.Format(second[e.Key.Name].Value));
+            Assert.Equal(ResolvedConfig.Format(e.Value),
+                ResolvedConfig.Format(second[e.Key.Name].Value));
         }
     }
 

@@ -174,6 +174,7 @@ public sealed class Gpt2GoldenTests(ITestOutputHelper output)
         k.Download(arena, all);
         return model.Layout.Parameters.ToDictionary(
             p => p.Name,
-            p => all.AsSpan((int)p.Offset, (int)p.Count).ToArray().Select(f => (double)f).ToArray());
+            p => all.AsSpan((int)p.Offset, (int)p.Count).ToArray()
+                .Select(f => (double)f).ToArray());
     }
 }

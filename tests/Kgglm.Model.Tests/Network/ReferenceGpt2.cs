@@ -21,7 +21,9 @@ internal sealed class ReferenceGpt2
 
     public Dictionary<string, double[]> Weights => _w;
 
-    /// <summary>Sum of the token losses of [B, T] tokens; <paramref name="count"/> targets counted.</summary>
+    /// <summary>
+    /// Sum of the token losses of [B, T] tokens; <paramref name="count"/> targets counted.
+    /// </summary>
     public double LossSum(int[] tokens, out int count)
     {
         int T = _s.Positions, C = _s.Channels, V = _s.VocabSize;
@@ -41,7 +43,8 @@ internal sealed class ReferenceGpt2
                     continue;
                 }
 
-                double[] x = LayerNorm(h[t], _w["transformer.ln_f.weight"], _w["transformer.ln_f.bias"]);
+                double[] x = LayerNorm(h[t], _w["transformer.ln_f.weight"],
+                    _w["transformer.ln_f.bias"]);
                 var logits = new double[V];
                 double max = double.NegativeInfinity;
                 for (int v = 0; v < V; v++)
@@ -111,8 +114,10 @@ internal sealed class ReferenceGpt2
         for (int l = 0; l < _s.Layers; l++)
         {
             string p = $"transformer.h.{l}.";
-            var ln1 = h.Select(x => LayerNorm(x, _w[p + "ln_1.weight"], _w[p + "ln_1.bias"])).ToArray();
-            var qkv = ln1.Select(x => Linear(x, _w[p + "attn.c_attn.weight"], _w[p + "attn.c_attn.bias"], 3 * C)).ToArray();
+            var ln1 = h.Select(x => LayerNorm(x, _w[p + "ln_1.weight"], _w[p + "ln_1.bias"]))
+                .ToArray();
+            var qkv = ln1.Select(x => Linear(x, _w[p + "attn.c_attn.weight"],
+                _w[p + "attn.c_attn.bias"], 3 * C)).ToArray();
             var att = new double[T][];
             for (int t = 0; t < T; t++)
             {
@@ -144,7 +149,8 @@ internal sealed class ReferenceGpt2
                     {
                         for (int i = 0; i < HS; i++)
                         {
-                            att[t][(hd * HS) + i] += scores[u] / sum * qkv[u][(2 * C) + (hd * HS) + i];
+                            att[t][(hd * HS) + i] +=
+                                scores[u] / sum * qkv[u][(2 * C) + (hd * HS) + i];
                         }
                     }
                 }
@@ -152,21 +158,25 @@ internal sealed class ReferenceGpt2
 
             for (int t = 0; t < T; t++)
             {
-                double[] proj = Linear(att[t], _w[p + "attn.c_proj.weight"], _w[p + "attn.c_proj.bias"], C);
+                double[] proj = Linear(att[t], _w[p + "attn.c_proj.weight"],
+                    _w[p + "attn.c_proj.bias"], C);
                 for (int c = 0; c < C; c++)
                 {
                     h[t][c] += proj[c];
                 }
 
                 double[] ln2 = LayerNorm(h[t], _w[p + "ln_2.weight"], _w[p + "ln_2.bias"]);
-                double[] fc = Linear(ln2, _w[p + "mlp.c_fc.weight"], _w[p + "mlp.c_fc.bias"], 4 * C);
+                double[] fc = Linear(ln2, _w[p + "mlp.c_fc.weight"],
+                    _w[p + "mlp.c_fc.bias"], 4 * C);
                 for (int i = 0; i < fc.Length; i++)
                 {
                     double x = fc[i];
-                    fc[i] = 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + (0.044715 * x * x * x))));
+                    fc[i] = 0.5 * x
+                        * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + (0.044715 * x * x * x))));
                 }
 
-                double[] mlp = Linear(fc, _w[p + "mlp.c_proj.weight"], _w[p + "mlp.c_proj.bias"], C);
+                double[] mlp = Linear(fc, _w[p + "mlp.c_proj.weight"],
+                    _w[p + "mlp.c_proj.bias"], C);
                 for (int c = 0; c < C; c++)
                 {
                     h[t][c] += mlp[c];

@@ -27,7 +27,8 @@ public sealed class TrainingRunTests(SliceDataset slice, ITestOutputHelper outpu
 
         // From the uniform ln(V) at start, a tiny model learns the KG's structure fast: the last
         // five steps must average at least 1.5 nats below the first.
-        Assert.True(l.TakeLast(5).Average() < l[0] - 1.5, $"{l[0]:F3} → {l.TakeLast(5).Average():F3}");
+        Assert.True(l.TakeLast(5).Average() < l[0] - 1.5,
+            $"{l[0]:F3} → {l.TakeLast(5).Average():F3}");
         Assert.True(File.Exists(Path.Combine(r.OutputFolder, "metrics.json")));
         Assert.True(File.Exists(Path.Combine(r.OutputFolder, "loss_curve.png")));
         Assert.True(File.Exists(Path.Combine(r.LastCheckpoint, "model.safetensors")));
@@ -82,7 +83,8 @@ public sealed class TrainingRunTests(SliceDataset slice, ITestOutputHelper outpu
         var missing = Assert.Throws<CheckpointFormatException>(() => Run(CorpusStage.Finetune, "x1",
             1, false, ("pre_model_path", Path.Combine(_tmp.Path, "nope"))));
         Assert.Contains("no such checkpoint", missing.Message, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(_tmp.File("x1")) && Directory.GetFiles(_tmp.File("x1")).Length > 0);
+        Assert.False(Directory.Exists(_tmp.File("x1"))
+            && Directory.GetFiles(_tmp.File("x1")).Length > 0);
 
         // Truncated weights.
         string broken = Copy(ckpt, "broken");
@@ -95,9 +97,10 @@ public sealed class TrainingRunTests(SliceDataset slice, ITestOutputHelper outpu
         // Another vocabulary (a token renamed in tokenizer.json).
         string other = Copy(ckpt, "other");
         string tok = Path.Combine(other, "tokenizer.json");
-        File.WriteAllText(tok, File.ReadAllText(tok).Replace("\"U1\"", "\"U1x\"", StringComparison.Ordinal));
-        var vocab = Assert.Throws<CheckpointFormatException>(() => Run(CorpusStage.Finetune, "x3", 1,
-            false, ("pre_model_path", other)));
+        File.WriteAllText(tok,
+            File.ReadAllText(tok).Replace("\"U1\"", "\"U1x\"", StringComparison.Ordinal));
+        var vocab = Assert.Throws<CheckpointFormatException>(() => Run(CorpusStage.Finetune, "x3",
+            1, false, ("pre_model_path", other)));
         Assert.Contains("vocabulary", vocab.Message, StringComparison.Ordinal);
 
         // Wrong shapes: a checkpoint of another width, asked for explicitly.
@@ -126,7 +129,8 @@ public sealed class TrainingRunTests(SliceDataset slice, ITestOutputHelper outpu
         return target;
     }
 
-    private ResolvedConfig Config(CorpusStage stage, long steps, params (string Key, string Value)[] extra) =>
+    private ResolvedConfig Config(CorpusStage stage, long steps,
+        params (string Key, string Value)[] extra) =>
         ConfigResolver.Resolve([],
         [
             new("embedding_size", "32", "test"), new("num_heads", "4", "test"),
@@ -139,11 +143,12 @@ public sealed class TrainingRunTests(SliceDataset slice, ITestOutputHelper outpu
         ]);
 
     private TrainingResult Run(
-        CorpusStage stage, string name, long steps, bool resume, params (string Key, string Value)[] extra)
+        CorpusStage stage, string name, long steps, bool resume,
+        params (string Key, string Value)[] extra)
     {
         using var k = new CpuKernels(2);
-        return TrainingRun.Run(Config(stage, steps, extra), slice.Data, stage, k, _tmp.File(name), resume,
-            new NullReporter(), CancellationToken.None);
+        return TrainingRun.Run(Config(stage, steps, extra), slice.Data, stage, k, _tmp.File(name),
+            resume, new NullReporter(), CancellationToken.None);
     }
 
     private sealed class NullReporter : ITrainingReporter
