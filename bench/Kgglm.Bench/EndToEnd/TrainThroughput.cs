@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Kgglm.Configuration;
 using Kgglm.Data;
+using Kgglm.Kernels;
 using Kgglm.Kernels.Cpu;
 using Kgglm.Network;
 using Kgglm.Paths;
@@ -15,7 +16,8 @@ namespace Kgglm.Bench.EndToEnd;
 /// ml-100k fine-tuning paths, printing one JSON line with tokens/s and peak RSS, to be read
 /// side by side with the peer's <c>train</c> at the same shape (bench/peer/train.sh).
 /// Usage: <c>Kgglm.Bench train [--batch 256] [--micro 128] [--threads 2] [--steps 5]
-/// [--warmup 1] [--dim 768 --layers 6 --heads 12] [--chunk 0]</c>.
+/// [--warmup 1] [--dim 768 --layers 6 --heads 12] [--chunk 0] [--profile]</c>; <c>--profile</c>
+/// prints the per-op time table of the measured steps to stderr.
 /// </summary>
 internal static class TrainThroughput
 {
@@ -41,7 +43,9 @@ internal static class TrainThroughput
         {
             CorpusBuilder.Ensure(d, sampling, CorpusStage.Finetune, 9, 2024, threads, corpus,
                 false, null);
-            using var k = new CpuKernels(threads);
+            bool profile = args.Contains("--profile");
+            IKernels engine = new CpuKernels(threads);
+            using IKernels k = profile ? new ProfilingKernels(engine) : engine;
             var shape = new Gpt2Shape(d.Vocabulary.Count, 9, dim, heads, layers,
                 new TypeTokenIds(d.Vocabulary.TypeS, d.Vocabulary.TypeE, d.Vocabulary.TypeR), 0.1f);
             using var model = new Gpt2(k, shape, Math.Min(micro, batch), Vocabulary.Pad, chunk);
@@ -65,6 +69,7 @@ internal static class TrainThroughput
                 lastLoss = s.Loss;
                 if (s.Step == warmup)
                 {
+                    (k as ProfilingKernels)?.Reset();
                     cpu.Refresh();
                     cpuBefore = cpu.TotalProcessorTime;
                 }
@@ -97,6 +102,11 @@ internal static class TrainThroughput
                 ["final_loss"] = Math.Round(lastLoss, 4),
             };
             Console.WriteLine(JsonSerializer.Serialize(result));
+            if (k is ProfilingKernels p)
+            {
+                Console.Error.Write(p.Table());
+            }
+
             return 0;
         }
         finally
