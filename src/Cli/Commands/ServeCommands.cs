@@ -30,6 +30,7 @@ public sealed class ServeCommands
             EvaluationConfig evaluation = EvaluationConfig.From(config);
             using IKernels kernels = Backend.Create(run.Run.Device, run.Run.EffectiveThreads);
             using Recommender recommender = Load(run, config, kernels, checkpoint);
+            WarnTopK(config, evaluation.TopK.Max());
             var watch = Stopwatch.StartNew();
             (MetricResults metrics, _) =
                 RecommendationEvaluation.Run(recommender, which, evaluation);
@@ -68,6 +69,7 @@ public sealed class ServeCommands
             RunContext run = RunContext.Create(config);
             using IKernels kernels = Backend.Create(run.Run.Device, run.Run.EffectiveThreads);
             using Recommender recommender = Load(run, config, kernels, checkpoint);
+            WarnTopK(config, topk);
 
             // Users: the given raw ids (checked first, so a typo costs no decoding), or all.
             int[] users = user is { Length: > 0 }
@@ -121,6 +123,14 @@ public sealed class ServeCommands
 
             return 0;
         });
+
+    private static void WarnTopK(ResolvedConfig config, int topk)
+    {
+        if (RecommendationEvaluation.TopKNote(GenerationConfig.From(config), topk) is { } note)
+        {
+            Console.Error.WriteLine(note);
+        }
+    }
 
     private static Recommender Load(
         RunContext run, ResolvedConfig config, IKernels kernels, string checkpoint) =>

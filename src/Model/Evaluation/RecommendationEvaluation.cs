@@ -18,6 +18,18 @@ public static class RecommendationEvaluation
         g.Postprocessor == "BeamSearch" ? PathScoring.BeamSearch : PathScoring.Cumulative,
         Math.Clamp(e.EvalBatchSize, 1, 32));
 
+    /// <summary>
+    /// A note when <paramref name="topk"/> asks for more items than decoding can return: each
+    /// returned path gives at most one item, so a list holds at most <c>paths_per_user</c>
+    /// items and the missing slots count as misses. Null when there is nothing to say.
+    /// </summary>
+    public static string? TopKNote(GenerationConfig g, int topk) =>
+        topk <= g.PathsPerUser
+            ? null
+            : $"note: top-{topk} lists need {topk} paths per user but paths_per_user is " +
+              $"{g.PathsPerUser}, so each list holds at most {g.PathsPerUser} items and the " +
+              "rest count as misses; raise path_generation_args.paths_per_user (and num_beams)";
+
     /// <summary>Decodes and scores <paramref name="split"/>.</summary>
     /// <returns>The rounded metrics and the recommendations behind them.</returns>
     public static (MetricResults Metrics, IReadOnlyList<UserRecommendations> Recommendations) Run(

@@ -175,6 +175,12 @@ public static class TrainingRun
         EvaluationConfig evaluation = EvaluationConfig.From(config);
         GenerationConfig generation = GenerationConfig.From(config);
         bool validate = stage == CorpusStage.Finetune && dataset.Valid.Count > 0;
+        if (stage == CorpusStage.Finetune
+            && RecommendationEvaluation.TopKNote(generation, evaluation.TopK.Max()) is { } note)
+        {
+            reporter.Line(note);
+        }
+
         var validScores = resumeFrom is not null
             ? Checkpoint.ReadState(resumeFrom).ValidScores?.ToList() ?? []
             : new List<double>();
