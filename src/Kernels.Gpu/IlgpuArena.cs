@@ -13,7 +13,9 @@ internal sealed class IlgpuArena : DeviceArena
 {
     private MemoryBuffer1D<float, Stride1D.Dense>? _buffer;
 
-    /// <summary>Allocates <paramref name="floatCapacity"/> floats on <paramref name="accelerator"/>.</summary>
+    /// <summary>
+    /// Allocates <paramref name="floatCapacity"/> floats on <paramref name="accelerator"/>.
+    /// </summary>
     public IlgpuArena(Accelerator accelerator, string name, long floatCapacity)
         : base(name, floatCapacity)
     {

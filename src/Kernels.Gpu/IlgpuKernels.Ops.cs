@@ -214,7 +214,8 @@ public sealed partial class IlgpuKernels
         Need(qkv, (long)B * T * 3 * C, nameof(qkv));
         Need(output, (long)B * T * C, nameof(output));
         Need(probabilities, (long)B * NH * T * T, nameof(probabilities));
-        _table.AttentionProbabilities(Elements((long)B * NH * T), View(qkv), View(probabilities), g);
+        _table.AttentionProbabilities(
+            Elements((long)B * NH * T), View(qkv), View(probabilities), g);
         _table.AttentionOutput(
             Elements((long)B * T * C), View(qkv), View(probabilities), View(output), g,
             DropoutArgs.From(dropout));
@@ -445,7 +446,9 @@ public sealed partial class IlgpuKernels
         _table.Dropout(Elements(n), View(x, n), View(y, n), DropoutArgs.From(dropout));
     }
 
-    /// <summary>A scratch view of at least <paramref name="n"/> floats (grown, never shrunk).</summary>
+    /// <summary>
+    /// A scratch view of at least <paramref name="n"/> floats (grown, never shrunk).
+    /// </summary>
     private ArrayView<float> Scratch(long n)
     {
         if (_scratch is null || _scratch.Length < n)

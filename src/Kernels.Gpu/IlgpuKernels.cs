@@ -45,7 +45,9 @@ public sealed partial class IlgpuKernels : IKernels
     /// <inheritdoc/>
     public string Name { get; }
 
-    /// <summary>Side of the matmul thread tile on this accelerator (4 on the CPU, 16 on CUDA).</summary>
+    /// <summary>
+    /// Side of the matmul thread tile on this accelerator (4 on the CPU, 16 on CUDA).
+    /// </summary>
     public int MatMulTile { get; }
 
     /// <summary>The accelerator the kernels run on.</summary>
@@ -176,10 +178,12 @@ public sealed partial class IlgpuKernels : IKernels
     }
 
     /// <summary>The device view of <paramref name="t"/>.</summary>
-    internal static ArrayView<float> View(Tensor t) => Arena(t.Arena).View.SubView(t.Offset, t.Length);
+    internal static ArrayView<float> View(Tensor t) =>
+        Arena(t.Arena).View.SubView(t.Offset, t.Length);
 
     /// <summary>The first <paramref name="n"/> elements of <paramref name="t"/>.</summary>
-    internal static ArrayView<float> View(Tensor t, long n) => Arena(t.Arena).View.SubView(t.Offset, n);
+    internal static ArrayView<float> View(Tensor t, long n) =>
+        Arena(t.Arena).View.SubView(t.Offset, n);
 
     /// <summary>The device view of <paramref name="t"/>, the arena's floats read as ints.</summary>
     internal static ArrayView<int> View(IntTensor t) =>

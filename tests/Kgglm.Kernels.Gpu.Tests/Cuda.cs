@@ -22,7 +22,9 @@ internal static class Cuda
         ? k! : throw new InvalidOperationException(why);
 }
 
-/// <summary>A fact that is skipped, with the probe's reason, when no CUDA device is present.</summary>
+/// <summary>
+/// A fact that is skipped, with the probe's reason, when no CUDA device is present.
+/// </summary>
 public sealed class CudaFactAttribute : FactAttribute
 {
     public CudaFactAttribute()
@@ -34,7 +36,9 @@ public sealed class CudaFactAttribute : FactAttribute
     }
 }
 
-/// <summary>A theory that is skipped, with the probe's reason, when no CUDA device is present.</summary>
+/// <summary>
+/// A theory that is skipped, with the probe's reason, when no CUDA device is present.
+/// </summary>
 public sealed class CudaTheoryAttribute : TheoryAttribute
 {
     public CudaTheoryAttribute()

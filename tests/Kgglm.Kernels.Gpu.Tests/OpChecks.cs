@@ -63,7 +63,8 @@ internal static class OpChecks
 
                     double[] expected = MatMul.Reference(
                         layout, a, b, bias, m, kk, n, c0, accumulate);
-                    Check.Close(h.Get(c), expected, 0, 0, $"{layout} {m}x{kk}x{n} acc={accumulate}");
+                    Check.Close(
+                        h.Get(c), expected, 0, 0, $"{layout} {m}x{kk}x{n} acc={accumulate}");
                 }
             }
         }

@@ -28,7 +28,9 @@ public sealed class IlgpuCpuFixture() : BackendFixture(IlgpuKernels.CreateCpuAcc
 /// <summary>The SIMD CPU engine: the suite's own sanity check (and the parity baseline).</summary>
 public sealed class CpuSimdFixture() : BackendFixture(() => new CpuKernels(2));
 
-/// <summary>The first CUDA device; only created when <see cref="CudaFactAttribute"/> finds one.</summary>
+/// <summary>
+/// The first CUDA device; only created when <see cref="CudaFactAttribute"/> finds one.
+/// </summary>
 public sealed class CudaFixture() : BackendFixture(() => Cuda.Open());
 
 /// <summary>The op names of the shared suite.</summary>
@@ -48,7 +50,9 @@ public sealed class IlgpuCpuOpTests(IlgpuCpuFixture fixture) : IClassFixture<Ilg
     public void NameSaysTheDevice() => Assert.Equal("ilgpu-cpu (tests)", fixture.Kernels.Name);
 }
 
-/// <summary>The same suite on the SIMD engine, so a failing ILGPU check is not the suite's fault.</summary>
+/// <summary>
+/// The same suite on the SIMD engine, so a failing ILGPU check is not the suite's fault.
+/// </summary>
 public sealed class CpuSimdOpTests(CpuSimdFixture fixture) : IClassFixture<CpuSimdFixture>
 {
     [Theory]

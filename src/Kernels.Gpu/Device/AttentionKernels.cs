@@ -14,9 +14,11 @@ internal readonly record struct AttentionArgs(int T, int C, int NH, int HS, floa
 /// Causal self-attention in four kernels, each writing every output element from one thread
 /// that sums in index order (no atomics, no shared state):
 /// <list type="number">
-/// <item><see cref="Probabilities"/>: one thread per query row (b, h, t): <c>P = softmax(q·kᵀ/√HS)</c>
+/// <item><see cref="Probabilities"/>: one thread per query row (b, h, t): <c>P =
+/// softmax(q·kᵀ/√HS)</c>
 /// into probabilities: [B, NH, T, T] (upper triangle 0).</item>
-/// <item><see cref="Output"/>: one thread per output element (b, t, c): <c>Σ_t2 Pd[t, t2]·v[t2, c]</c>,
+/// <item><see cref="Output"/>: one thread per output element (b, t, c): <c>Σ_t2 Pd[t, t2]·v[t2,
+/// c]</c>,
 /// Pd = P·keep/(1-p), the dropout element being the flat index into probabilities.</item>
 /// <item><see cref="ScoreGradient"/>: one thread per query row: <c>dP = (dOut·vᵀ)·keep/(1-p)</c>,
 /// <c>dS = P ⊙ (dP - rowsum(P ⊙ dP)) / √HS</c> into a scratch [B, NH, T, T].</item>

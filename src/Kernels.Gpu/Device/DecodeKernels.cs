@@ -72,7 +72,9 @@ internal static class DecodeKernels
         }
     }
 
-    /// <summary>One thread per (n, c) of output: [N, C]: <c>Σ_{t2 ≤ t} p[t2]·V[t2, c]</c>.</summary>
+    /// <summary>
+    /// One thread per (n, c) of output: [N, C]: <c>Σ_{t2 ≤ t} p[t2]·V[t2, c]</c>.
+    /// </summary>
     public static void Output(
         Index1D i, ArrayView<float> cache, ArrayView<float> scores, ArrayView<float> output,
         DecodeArgs g)

@@ -82,7 +82,9 @@ internal readonly record struct DropoutArgs(uint K0, uint K1, float P, float Sca
         return new DropoutArgs(key.K0, key.K1, spec.P, Ops.DropoutKey.Scale(spec.P));
     }
 
-    /// <summary>Scale where element <paramref name="e"/> is kept, else 0 (1 when inactive).</summary>
+    /// <summary>
+    /// Scale where element <paramref name="e"/> is kept, else 0 (1 when inactive).
+    /// </summary>
     public float Factor(long e)
     {
         if (P <= 0f)

@@ -10,7 +10,9 @@ namespace Kgglm.Kernels.Gpu.Device;
 /// </summary>
 internal static class LossKernels
 {
-    /// <summary>Elements per block of the squared norm (the CPU engine's GradNorm.BlockSize).</summary>
+    /// <summary>
+    /// Elements per block of the squared norm (the CPU engine's GradNorm.BlockSize).
+    /// </summary>
     public const int NormBlock = 16384;
 
     /// <summary>Lanes per block (element j of a block goes to lane j mod 16).</summary>
@@ -153,7 +155,9 @@ internal readonly record struct AdamArgs(
     float Decay, float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2,
     float StepSize, float Bc2Sqrt, float Epsilon, float GradScale)
 {
-    /// <summary>The constants of <paramref name="step"/>, computed as the CPU engine does.</summary>
+    /// <summary>
+    /// The constants of <paramref name="step"/>, computed as the CPU engine does.
+    /// </summary>
     public static AdamArgs From(AdamWStep step)
     {
         Ops.AdamW.Constants c = Ops.AdamW.Constants.From(step);
