@@ -1,0 +1,128 @@
+using ILGPU;
+
+namespace Kgglm.Kernels.Gpu.Device;
+
+/// <summary>The sizes of one decoding attention call.</summary>
+/// <param name="T">The new position t (the cache holds 0..t after the append).</param>
+/// <param name="C">Channels.</param>
+/// <param name="NH">Heads.</param>
+/// <param name="HS">Head size C / NH.</param>
+/// <param name="RowStride">Floats between two rows of the cache.</param>
+/// <param name="Scale">1 / √HS.</param>
+internal readonly record struct DecodeArgs(
+    int T, int C, int NH, int HS, long RowStride, float Scale);
+
+/// <summary>
+/// Key/value-cached decoding (inference only) and the helpers of beam search. The cache row n
+/// starts at n·rowStride and holds positions as [maxT, 2C] (k at [0, C), v at [C, 2C)).
+/// <see cref="Append"/>, <see cref="Probabilities"/> and <see cref="Output"/> run in that order
+/// on one stream: append k, v at t; per (row, head) the softmax over positions 0..t into a
+/// scratch [N, NH, 64]; per output element <c>Σ_t2 p[t2]·V[t2]</c>.
+/// </summary>
+internal static class DecodeKernels
+{
+    /// <summary>Longest cached sequence (the scratch row length).</summary>
+    public const int MaxT = 64;
+
+    /// <summary>One thread per (n, c) of qkv: [N, 3C]: copies k, v into cache position t.</summary>
+    public static void Append(Index1D i, ArrayView<float> qkv, ArrayView<float> cache, DecodeArgs g)
+    {
+        int n = i / g.C, c = i % g.C;
+        long at = (n * g.RowStride) + ((long)g.T * 2 * g.C) + c;
+        cache[at] = qkv[((long)n * 3 * g.C) + g.C + c];
+        cache[at + g.C] = qkv[((long)n * 3 * g.C) + (2 * g.C) + c];
+    }
+
+    /// <summary>One thread per (n, h): softmax(q·K[0..t]ᵀ/√HS) into scores: [N, NH, 64].</summary>
+    public static void Probabilities(
+        Index1D nh, ArrayView<float> qkv, ArrayView<float> cache, ArrayView<float> scores,
+        DecodeArgs g)
+    {
+        int n = nh / g.NH, h = nh % g.NH;
+        long q = ((long)n * 3 * g.C) + (h * g.HS);
+        long row = (n * g.RowStride) + (h * g.HS);
+        long s0 = (long)nh.X * MaxT;
+        float max = float.NegativeInfinity;
+        for (int t2 = 0; t2 <= g.T; t2++)
+        {
+            long k = row + ((long)t2 * 2 * g.C);
+            float dot = 0f;
+            for (int i = 0; i < g.HS; i++)
+            {
+                dot += qkv[q + i] * cache[k + i];
+            }
+
+            float s = dot * g.Scale;
+            scores[s0 + t2] = s;
+            max = MathF.Max(max, s);
+        }
+
+        float sum = 0f;
+        for (int t2 = 0; t2 <= g.T; t2++)
+        {
+            float e = MathF.Exp(scores[s0 + t2] - max);
+            scores[s0 + t2] = e;
+            sum += e;
+        }
+
+        float inv = 1f / sum;
+        for (int t2 = 0; t2 <= g.T; t2++)
+        {
+            scores[s0 + t2] *= inv;
+        }
+    }
+
+    /// <summary>
+    /// One thread per (n, c) of output: [N, C]: <c>Σ_{t2 ≤ t} p[t2]·V[t2, c]</c>.
+    /// </summary>
+    public static void Output(
+        Index1D i, ArrayView<float> cache, ArrayView<float> scores, ArrayView<float> output,
+        DecodeArgs g)
+    {
+        int n = i / g.C, c = i % g.C;
+        long s0 = (((long)n * g.NH) + (c / g.HS)) * MaxT;
+        long v = (n * g.RowStride) + g.C + c;
+        float y = 0f;
+        for (int t2 = 0; t2 <= g.T; t2++)
+        {
+            y += scores[s0 + t2] * cache[v + ((long)t2 * 2 * g.C)];
+        }
+
+        output[i] = y;
+    }
+
+    /// <summary>
+    /// One thread per row of x: [M, N]: <c>lse = max + log Σ exp(x - max)</c>, the sum in
+    /// float64 in column order (as the CPU engine), lse: [M].
+    /// </summary>
+    public static void RowLogSumExp(Index1D row, ArrayView<float> x, ArrayView<float> lse, int n)
+    {
+        long o = (long)row.X * n;
+        float max = float.NegativeInfinity;
+        for (int j = 0; j < n; j++)
+        {
+            max = MathF.Max(max, x[o + j]);
+        }
+
+        double sum = 0;
+        for (int j = 0; j < n; j++)
+        {
+            sum += MathF.Exp(x[o + j] - max);
+        }
+
+        // One double log per row: negligible next to the n exps.
+        lse[row] = max + (float)Math.Log(sum);
+    }
+
+    /// <summary>
+    /// One thread per element of destination: [M, W]: <c>destination[i, w] =
+    /// source[indices[i], w]</c>; indices: [M].
+    /// </summary>
+    public static void GatherRows(
+        Index1D i, ArrayView<float> source, ArrayView<int> indices, ArrayView<float> destination,
+        long width)
+    {
+        long row = i / width, w = i % width;
+        destination[i] = source[(indices[row] * width) + w];
+    }
+}

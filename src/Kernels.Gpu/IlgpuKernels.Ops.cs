@@ -1,0 +1,541 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Kgglm.Kernels.Gpu.Device;
+
+namespace Kgglm.Kernels.Gpu;
+
+/// <summary>
+/// The ops: argument checks at this boundary, then launches of the kernels of <c>Device/</c>.
+/// Token ids are not range-checked here, since that would need a copy to the host every step:
+/// the caller validates ids when it builds its batches.
+/// </summary>
+public sealed partial class IlgpuKernels
+{
+    private readonly KernelTable _table;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _dummy;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> _normResult;
+
+    // Scratch grown on first use (the attention score gradient, the decode probabilities): the
+    // first step allocates, the later ones reuse.
+    private MemoryBuffer1D<float, Stride1D.Dense>? _scratch;
+    private MemoryBuffer1D<double, Stride1D.Dense>? _normLanes;
+
+    /// <inheritdoc/>
+    public void MatMulNN(
+        Tensor a, Tensor b, Tensor bias, int m, int k, int n, Tensor c, bool accumulate)
+    {
+        CheckMatMul(a, b, m, k, n, c);
+        if (!bias.IsEmpty)
+        {
+            Need(bias, n, nameof(bias));
+        }
+
+        LaunchMatMul(a, b, bias, new MatMulArgs(m, k, n, k, 1, n, 1, accumulate ? 1 : 0, 0), c);
+    }
+
+    /// <inheritdoc/>
+    public void MatMulNT(Tensor a, Tensor b, int m, int k, int n, Tensor c, bool accumulate)
+    {
+        CheckMatMul(a, b, m, k, n, c);
+        LaunchMatMul(a, b, default, new MatMulArgs(m, k, n, k, 1, 1, k, accumulate ? 1 : 0, 0), c);
+    }
+
+    /// <inheritdoc/>
+    public void MatMulTN(Tensor a, Tensor b, int m, int k, int n, Tensor c, bool accumulate)
+    {
+        CheckMatMul(a, b, m, k, n, c);
+        LaunchMatMul(a, b, default, new MatMulArgs(m, k, n, 1, m, n, 1, accumulate ? 1 : 0, 0), c);
+    }
+
+    /// <inheritdoc/>
+    public void BiasBackward(Tensor dOutput, int m, int n, Tensor dBias)
+    {
+        NonNegative(m, nameof(m));
+        NonNegative(n, nameof(n));
+        Need(dOutput, (long)m * n, nameof(dOutput));
+        Need(dBias, n, nameof(dBias));
+        if (n > 0)
+        {
+            _table.BiasBackward(n, View(dOutput), View(dBias), m, n);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void EmbeddingForward(
+        IntTensor tokens, IntTensor types, Tensor wte, Tensor wpe, int B, int T, int C,
+        Tensor output)
+    {
+        Positive(B, nameof(B));
+        Positive(T, nameof(T));
+        Positive(C, nameof(C));
+        Need(tokens, (long)B * T, nameof(tokens));
+        Need(wpe, (long)T * C, nameof(wpe));
+        Need(output, (long)B * T * C, nameof(output));
+        if (!types.IsEmpty)
+        {
+            Need(types, (long)B * T, nameof(types));
+        }
+
+        _table.EmbeddingForward(
+            Elements((long)B * T * C), View(tokens), IntsOrDummy(types), View(wte), View(wpe),
+            View(output), T, C, types.IsEmpty ? 0 : 1);
+    }
+
+    /// <inheritdoc/>
+    public void EmbeddingBackward(
+        Tensor dOutput, IntTensor tokens, IntTensor types, int B, int T, int C, int V,
+        Tensor dWte, Tensor dWpe)
+    {
+        Positive(B, nameof(B));
+        Positive(T, nameof(T));
+        Positive(C, nameof(C));
+        Need(dOutput, (long)B * T * C, nameof(dOutput));
+        Need(tokens, (long)B * T, nameof(tokens));
+        Need(dWte, (long)V * C, nameof(dWte));
+        Need(dWpe, (long)T * C, nameof(dWpe));
+        if (!types.IsEmpty)
+        {
+            Need(types, (long)B * T, nameof(types));
+        }
+
+        // TODO: one thread per column leaves most of a GPU idle at C = 768; a (column, token
+        // range) split with a fixed-order merge would fill it, once profiling says it matters.
+        _table.EmbeddingBackward(
+            C, View(dOutput), View(tokens), IntsOrDummy(types), View(dWte), View(dWpe), B * T,
+            T, C, types.IsEmpty ? 0 : 1);
+    }
+
+    /// <inheritdoc/>
+    public void LayerNormForward(
+        Tensor x, Tensor weight, Tensor bias, int N, int C, Tensor output, Tensor mean,
+        Tensor rstd)
+    {
+        Positive(C, nameof(C));
+        NonNegative(N, nameof(N));
+        Need(x, (long)N * C, nameof(x));
+        Need(weight, C, nameof(weight));
+        Need(bias, C, nameof(bias));
+        Need(output, (long)N * C, nameof(output));
+        Need(mean, N, nameof(mean));
+        Need(rstd, N, nameof(rstd));
+        if (N > 0)
+        {
+            _table.LayerNormForward(
+                N, View(x), View(weight), View(bias), View(output), View(mean), View(rstd), C);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void LayerNormBackward(
+        Tensor dOutput, Tensor x, Tensor weight, Tensor mean, Tensor rstd, int N, int C,
+        Tensor dInput, Tensor dWeight, Tensor dBias)
+    {
+        Positive(C, nameof(C));
+        NonNegative(N, nameof(N));
+        Need(dOutput, (long)N * C, nameof(dOutput));
+        Need(x, (long)N * C, nameof(x));
+        Need(weight, C, nameof(weight));
+        Need(mean, N, nameof(mean));
+        Need(rstd, N, nameof(rstd));
+        Need(dInput, (long)N * C, nameof(dInput));
+        Need(dWeight, C, nameof(dWeight));
+        Need(dBias, C, nameof(dBias));
+        if (N == 0)
+        {
+            return;
+        }
+
+        _table.LayerNormBackwardInput(
+            N, View(dOutput), View(x), View(weight), View(mean), View(rstd), View(dInput), C);
+        _table.LayerNormBackwardParameters(
+            C, View(dOutput), View(x), View(mean), View(rstd), View(dWeight), View(dBias), N, C);
+    }
+
+    /// <inheritdoc/>
+    public void GeluForward(Tensor x, long n, Tensor output)
+    {
+        Need(x, n, nameof(x));
+        Need(output, n, nameof(output));
+        if (n > 0)
+        {
+            _table.GeluForward(Elements(n), View(x, n), View(output, n));
+        }
+    }
+
+    /// <inheritdoc/>
+    public void GeluBackward(Tensor dOutput, Tensor x, long n, Tensor dInput)
+    {
+        Need(dOutput, n, nameof(dOutput));
+        Need(x, n, nameof(x));
+        Need(dInput, n, nameof(dInput));
+        if (n > 0)
+        {
+            _table.GeluBackward(Elements(n), View(dOutput, n), View(x, n), View(dInput, n));
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Add(Tensor a, Tensor b, long n, Tensor output)
+    {
+        Need(a, n, nameof(a));
+        Need(b, n, nameof(b));
+        Need(output, n, nameof(output));
+        if (n > 0)
+        {
+            _table.Add(Elements(n), View(a, n), View(b, n), View(output, n));
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Accumulate(Tensor source, long n, Tensor destination)
+    {
+        Need(source, n, nameof(source));
+        Need(destination, n, nameof(destination));
+        if (n > 0)
+        {
+            _table.Accumulate(Elements(n), View(source, n), View(destination, n));
+        }
+    }
+
+    /// <inheritdoc/>
+    public void DropoutForward(Tensor x, long n, DropoutSpec dropout, Tensor output) =>
+        ApplyDropout(x, n, dropout, output);
+
+    /// <inheritdoc/>
+    public void DropoutBackward(Tensor dOutput, long n, DropoutSpec dropout, Tensor dInput) =>
+        ApplyDropout(dOutput, n, dropout, dInput);
+
+    /// <inheritdoc/>
+    public void AttentionForward(
+        Tensor qkv, int B, int T, int C, int NH, DropoutSpec dropout, Tensor output,
+        Tensor probabilities)
+    {
+        AttentionArgs g = CheckAttention(B, T, C, NH, dropout);
+        Need(qkv, (long)B * T * 3 * C, nameof(qkv));
+        Need(output, (long)B * T * C, nameof(output));
+        Need(probabilities, (long)B * NH * T * T, nameof(probabilities));
+        _table.AttentionProbabilities(
+            Elements((long)B * NH * T), View(qkv), View(probabilities), g);
+        _table.AttentionOutput(
+            Elements((long)B * T * C), View(qkv), View(probabilities), View(output), g,
+            DropoutArgs.From(dropout));
+    }
+
+    /// <inheritdoc/>
+    public void AttentionBackward(
+        Tensor dOutput, Tensor qkv, Tensor probabilities, int B, int T, int C, int NH,
+        DropoutSpec dropout, Tensor dQkv)
+    {
+        AttentionArgs g = CheckAttention(B, T, C, NH, dropout);
+        Need(dOutput, (long)B * T * C, nameof(dOutput));
+        Need(qkv, (long)B * T * 3 * C, nameof(qkv));
+        Need(probabilities, (long)B * NH * T * T, nameof(probabilities));
+        Need(dQkv, (long)B * T * 3 * C, nameof(dQkv));
+        DropoutArgs d = DropoutArgs.From(dropout);
+        ArrayView<float> dScores = Scratch((long)B * NH * T * T);
+        _table.AttentionScoreGrad(
+            Elements((long)B * NH * T), View(dOutput), View(qkv), View(probabilities), dScores,
+            g, d);
+        _table.AttentionInputGrad(
+            Elements((long)B * T * 3 * C), View(dOutput), View(qkv), View(probabilities),
+            dScores, View(dQkv), g, d);
+    }
+
+    /// <inheritdoc/>
+    public void AttentionDecode(
+        Tensor qkv, int N, int t, int C, int NH, long rowStride, Tensor cache, Tensor output)
+    {
+        Positive(N, nameof(N));
+        Positive(C, nameof(C));
+        Positive(NH, nameof(NH));
+        if (t < 0 || t >= DecodeKernels.MaxT || C % NH != 0 || rowStride < (t + 1L) * 2 * C)
+        {
+            throw new ArgumentException(
+                $"attention decode: t = {t} (< {DecodeKernels.MaxT}), C = {C} "
+                + $"(multiple of NH = {NH}), rowStride = {rowStride} (≥ {(t + 1L) * 2 * C})");
+        }
+
+        Need(qkv, (long)N * 3 * C, nameof(qkv));
+        Need(cache, ((N - 1) * rowStride) + ((t + 1L) * 2 * C), nameof(cache));
+        Need(output, (long)N * C, nameof(output));
+        int HS = C / NH;
+        var g = new DecodeArgs(t, C, NH, HS, rowStride, 1f / MathF.Sqrt(HS));
+        ArrayView<float> scores = Scratch((long)N * NH * DecodeKernels.MaxT);
+        _table.DecodeAppend(Elements((long)N * C), View(qkv), View(cache), g);
+        _table.DecodeProbabilities(Elements((long)N * NH), View(qkv), View(cache), scores, g);
+        _table.DecodeOutput(Elements((long)N * C), View(cache), scores, View(output), g);
+    }
+
+    /// <inheritdoc/>
+    public void RowLogSumExp(Tensor x, int m, int n, Tensor lse)
+    {
+        NonNegative(m, nameof(m));
+        Positive(n, nameof(n));
+        Need(x, (long)m * n, nameof(x));
+        Need(lse, m, nameof(lse));
+        if (m > 0)
+        {
+            _table.RowLogSumExp(m, View(x), View(lse), n);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void GatherRows(Tensor source, IntTensor indices, int m, long width, Tensor destination)
+    {
+        NonNegative(m, nameof(m));
+        if (width <= 0)
+        {
+            throw new ArgumentException($"width: expected > 0, found {width}", nameof(width));
+        }
+
+        Need(indices, m, nameof(indices));
+        Need(destination, m * width, nameof(destination));
+        if (source.Arena == destination.Arena && source.Offset < destination.Offset + (m * width)
+            && destination.Offset < source.Offset + source.Length)
+        {
+            throw new ArgumentException("GatherRows: source and destination overlap");
+        }
+
+        if (m > 0)
+        {
+            _table.GatherRows(
+                Elements(m * width), View(source), View(indices), View(destination), width);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void CrossEntropyStatistics(
+        Tensor logits, IntTensor targets, int m, int vc, int v0, Tensor rowMax, Tensor rowSum,
+        Tensor targetLogit)
+    {
+        NonNegative(m, nameof(m));
+        NonNegative(vc, nameof(vc));
+        NonNegative(v0, nameof(v0));
+        Need(logits, (long)m * vc, nameof(logits));
+        Need(targets, m, nameof(targets));
+        Need(rowMax, m, nameof(rowMax));
+        Need(rowSum, m, nameof(rowSum));
+        Need(targetLogit, m, nameof(targetLogit));
+        if (m > 0)
+        {
+            _table.CrossEntropyStatistics(
+                m, View(logits), View(targets), View(rowMax), View(rowSum), View(targetLogit), vc,
+                v0);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void CrossEntropyLoss(
+        Tensor rowMax, Tensor rowSum, Tensor targetLogit, IntTensor targets, int m,
+        int ignoreIndex, Tensor losses)
+    {
+        NonNegative(m, nameof(m));
+        Need(rowMax, m, nameof(rowMax));
+        Need(rowSum, m, nameof(rowSum));
+        Need(targetLogit, m, nameof(targetLogit));
+        Need(targets, m, nameof(targets));
+        Need(losses, m, nameof(losses));
+        if (m > 0)
+        {
+            _table.CrossEntropyLoss(
+                m, View(rowMax), View(rowSum), View(targetLogit), View(targets), View(losses),
+                ignoreIndex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void CrossEntropyBackward(
+        Tensor logits, Tensor rowMax, Tensor rowSum, IntTensor targets, int m, int vc, int v0,
+        float scale, int ignoreIndex, Tensor dLogits)
+    {
+        NonNegative(m, nameof(m));
+        NonNegative(vc, nameof(vc));
+        NonNegative(v0, nameof(v0));
+        Need(logits, (long)m * vc, nameof(logits));
+        Need(rowMax, m, nameof(rowMax));
+        Need(rowSum, m, nameof(rowSum));
+        Need(targets, m, nameof(targets));
+        Need(dLogits, (long)m * vc, nameof(dLogits));
+        if ((long)m * vc > 0)
+        {
+            _table.CrossEntropyBackward(
+                Elements((long)m * vc), View(logits), View(rowMax), View(rowSum), View(targets),
+                View(dLogits), vc, v0, scale, ignoreIndex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public double SquaredNorm(Tensor x, long n)
+    {
+        Need(x, n, nameof(x));
+        long blocks = (n + LossKernels.NormBlock - 1) / LossKernels.NormBlock;
+        if (blocks == 0)
+        {
+            return 0;
+        }
+
+        long lanes = blocks * LossKernels.NormLanes;
+        if (_normLanes is null || _normLanes.Length < lanes)
+        {
+            _normLanes?.Dispose();
+            _normLanes = _accelerator.Allocate1D<double>(lanes);
+        }
+
+        _table.NormLanes(Elements(lanes), View(x, n), _normLanes.View, n);
+        _table.NormReduce(1, _normLanes.View, _normResult.View, (int)blocks);
+        double[] result = new double[1];
+        _normResult.View.CopyToCPU(_accelerator.DefaultStream, result);
+        _accelerator.DefaultStream.Synchronize();
+        return result[0];
+    }
+
+    /// <inheritdoc/>
+    public void AdamW(Tensor param, Tensor grad, Tensor m, Tensor v, long n, AdamWStep step)
+    {
+        Need(param, n, nameof(param));
+        Need(grad, n, nameof(grad));
+        Need(m, n, nameof(m));
+        Need(v, n, nameof(v));
+        if (step.Step < 1)
+        {
+            throw new ArgumentException(
+                $"step: expected a 1-based step count, found {step.Step}", nameof(step));
+        }
+
+        if (n > 0)
+        {
+            _table.AdamW(
+                Elements(n), View(param, n), View(grad, n), View(m, n), View(v, n),
+                AdamArgs.From(step));
+        }
+    }
+
+    private void LaunchMatMul(Tensor a, Tensor b, Tensor bias, MatMulArgs g, Tensor c)
+    {
+        if (g.M == 0 || g.N == 0)
+        {
+            return;
+        }
+
+        int tile = MatMulTile;
+        var config = new KernelConfig(
+            new Index2D((g.N + tile - 1) / tile, (g.M + tile - 1) / tile),
+            new Index2D(tile, tile),
+            SharedMemoryConfig.RequestDynamic<float>(2 * tile * tile));
+        ArrayView<float> biasView = bias.IsEmpty ? _dummy.View : View(bias);
+        _table.MatMul(
+            config, View(a), View(b), biasView, View(c), g with { HasBias = bias.IsEmpty ? 0 : 1 });
+    }
+
+    private void ApplyDropout(Tensor x, long n, DropoutSpec dropout, Tensor y)
+    {
+        Need(x, n, nameof(x));
+        Need(y, n, nameof(y));
+        CheckDropout(dropout);
+        if (n == 0)
+        {
+            return;
+        }
+
+        if (!dropout.IsActive)
+        {
+            _table.Copy(Elements(n), View(x, n), View(y, n));
+            return;
+        }
+
+        _table.Dropout(Elements(n), View(x, n), View(y, n), DropoutArgs.From(dropout));
+    }
+
+    /// <summary>
+    /// A scratch view of at least <paramref name="n"/> floats (grown, never shrunk).
+    /// </summary>
+    private ArrayView<float> Scratch(long n)
+    {
+        if (_scratch is null || _scratch.Length < n)
+        {
+            _scratch?.Dispose();
+            _scratch = _accelerator.Allocate1D<float>(Math.Max(n, 16));
+        }
+
+        return _scratch.View.SubView(0, Math.Max(n, 1));
+    }
+
+    private ArrayView<int> IntsOrDummy(IntTensor t) =>
+        t.IsEmpty ? _dummy.View.AsContiguous().Cast<int>() : View(t);
+
+    private static void CheckMatMul(Tensor a, Tensor b, int m, int k, int n, Tensor c)
+    {
+        NonNegative(m, nameof(m));
+        NonNegative(k, nameof(k));
+        NonNegative(n, nameof(n));
+        Need(a, (long)m * k, nameof(a));
+        Need(b, (long)k * n, nameof(b));
+        Need(c, (long)m * n, nameof(c));
+    }
+
+    private static AttentionArgs CheckAttention(int B, int T, int C, int NH, DropoutSpec dropout)
+    {
+        Positive(B, nameof(B));
+        Positive(T, nameof(T));
+        Positive(C, nameof(C));
+        Positive(NH, nameof(NH));
+        if (T > DecodeKernels.MaxT)
+        {
+            throw new ArgumentException(
+                $"T: expected ≤ {DecodeKernels.MaxT}, found {T}", nameof(T));
+        }
+
+        if (C % NH != 0)
+        {
+            throw new ArgumentException(
+                $"C: expected a multiple of NH = {NH}, found {C}", nameof(C));
+        }
+
+        CheckDropout(dropout);
+        int HS = C / NH;
+        return new AttentionArgs(T, C, NH, HS, 1f / MathF.Sqrt(HS));
+    }
+
+    private static void CheckDropout(DropoutSpec dropout)
+    {
+        if (!(dropout.P >= 0f && dropout.P < 1f))
+        {
+            throw new ArgumentException(
+                $"dropout: expected P in [0, 1), found {dropout.P}", nameof(dropout));
+        }
+    }
+
+    private static void Need(Tensor t, long elements, string name)
+    {
+        if (t.Length < elements)
+        {
+            throw new ArgumentException(
+                $"{name}: expected at least {elements} elements, found {t.Length}", name);
+        }
+    }
+
+    private static void Need(IntTensor t, long elements, string name)
+    {
+        if (t.Length < elements)
+        {
+            throw new ArgumentException(
+                $"{name}: expected at least {elements} elements, found {t.Length}", name);
+        }
+    }
+
+    private static void Positive(int value, string name)
+    {
+        if (value <= 0)
+        {
+            throw new ArgumentException($"{name}: expected > 0, found {value}", name);
+        }
+    }
+
+    private static void NonNegative(long value, string name)
+    {
+        if (value < 0)
+        {
+            throw new ArgumentException($"{name}: expected ≥ 0, found {value}", name);
+        }
+    }
+}
