@@ -168,11 +168,12 @@ public static class ParamsFile
         }
 
         var items = new List<string>();
-        int depth = 0, start = 1;
+        string inner = value[1..^1];
+        int depth = 0, start = 0;
         char quote = '\0';
-        for (int i = 1; i < value.Length; i++)
+        for (int i = 0; i <= inner.Length; i++)
         {
-            char c = value[i];
+            char c = i < inner.Length ? inner[i] : ',';
             if (quote != '\0')
             {
                 quote = c == quote ? '\0' : quote;
@@ -185,15 +186,15 @@ public static class ParamsFile
             {
                 depth++;
             }
-            else if (c is ']' or ')' or '}' && depth > 0)
+            else if (c is ']' or ')' or '}')
             {
                 depth--;
             }
-            else if ((c == ',' && depth == 0) || i == value.Length - 1)
+            else if (c == ',' && depth == 0)
             {
-                string item = value[start..i];
+                string item = inner[start..Math.Min(i, inner.Length)];
                 start = i + 1;
-                if (item.Length == 0 && i == value.Length - 1 && items.Count > 0)
+                if (item.Length == 0 && i == inner.Length && items.Count > 0)
                 {
                     break; // Python allows a trailing comma: [1,2,]
                 }

@@ -204,7 +204,7 @@ public sealed class Study
         }
 
         w.WriteEndObject();
-        w.WriteNumber("seconds", Math.Round(t.Seconds, 3));
+        w.WriteNumber("seconds", t.Seconds);
         w.WriteBoolean("pretrain_reused", t.PretrainReused);
         w.WriteString("pretrain", t.Pretrain);
         w.WriteEndObject();
