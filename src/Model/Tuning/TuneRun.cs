@@ -234,8 +234,11 @@ public static class TuneRun
             StopIfInterrupted(ft, cancel);
             if (ft.ValidScores.Count == 0 || !ft.ValidScores.Any(double.IsFinite))
             {
-                return Record(TrialStatus.Failed, "fine-tuning produced no valid score " +
-                    "(empty valid split, or valid_metric not among the computed metrics)",
+                // Validation runs at the end of every eval_step epochs, so a max_steps cut
+                // inside the first epoch leaves nothing to score the trial on.
+                return Record(TrialStatus.Failed, $"fine-tuning stopped at step {ft.Progress.Step} " +
+                    "with no valid score: it validates at the end of every eval_step epochs (raise " +
+                    "max_steps), on a non-empty valid split, with valid_metric among the metrics",
                     reused: reused, pretrain: pretrainName);
             }
 
