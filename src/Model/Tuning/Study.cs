@@ -113,7 +113,8 @@ public sealed class Study
                 var values = t.GetProperty("params").EnumerateObject()
                     .Select(p => new KeyValuePair<string, string>(p.Name, p.Value.GetString()!)).ToList();
                 var test = t.GetProperty("test").EnumerateObject().ToDictionary(
-                    p => p.Name, p => p.Value.ValueKind == JsonValueKind.Null ? double.NaN : p.Value.GetDouble());
+                    p => p.Name,
+                    p => p.Value.ValueKind == JsonValueKind.Null ? double.NaN : p.Value.GetDouble());
                 JsonElement score = t.GetProperty("valid_score");
                 study.Trials.Add(new TrialRecord(
                     t.GetProperty("number").GetInt32(), new ParamSet(values),
@@ -289,6 +290,7 @@ public sealed class Study
 
     private static string Invariant(IFormattable v) => v.ToString(null, CultureInfo.InvariantCulture);
 
-    private static string Csv(string s) =>
-        s.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+    private static string Csv(string s) => s.IndexOfAny([',', '"', '\n']) >= 0
+        ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
+        : s;
 }

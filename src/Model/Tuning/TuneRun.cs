@@ -16,7 +16,8 @@ namespace Kgglm.Tuning;
 /// <param name="SearchSeed">Seed of the search's own draws (the CLI passes <c>--seed</c>).</param>
 /// <param name="Resume">Continue the study in the output folder.</param>
 public sealed record TuneOptions(
-    string Algorithm = "exhaustive", int? MaxEvals = null, int SearchSeed = 2024, bool Resume = false);
+    string Algorithm = "exhaustive", int? MaxEvals = null, int SearchSeed = 2024,
+    bool Resume = false);
 
 /// <summary>
 /// A hyper-parameter study over KGGLM: each trial pre-trains (or reuses a pre-training with the
@@ -51,7 +52,8 @@ public static class TuneRun
     {
         var sb = new StringBuilder();
         foreach (ConfigEntry e in config.Entries.Where(e => PretrainKeys.Contains(e.Key.Name)
-                     || e.Key.Group == "Dataset" || e.Key.Name.StartsWith("eval_args.", StringComparison.Ordinal)))
+                     || e.Key.Group == "Dataset"
+                     || e.Key.Name.StartsWith("eval_args.", StringComparison.Ordinal)))
         {
             sb.Append(e.Key.Name).Append(": ").Append(ResolvedConfig.Format(e.Value)).Append('\n');
         }
@@ -132,7 +134,8 @@ public static class TuneRun
     }
 
     private static Study OpenStudy(
-        TuneOptions options, string folder, string algorithm, string metric, IReadOnlyList<string> space)
+        TuneOptions options, string folder, string algorithm, string metric,
+        IReadOnlyList<string> space)
     {
         string path = Path.Combine(folder, Study.FileName);
         if (!options.Resume)
@@ -218,7 +221,8 @@ public static class TuneRun
                 TrainingResult pre = TrainingRun.Run(config, dataset, CorpusStage.Pretrain, kernels,
                     pretrainFolder, resume, reporter, cancel);
                 StopIfInterrupted(pre, cancel);
-                AtomicFile.WriteAllText(Path.Combine(pretrainFolder, DoneMarker), PretrainIdentity(config));
+                AtomicFile.WriteAllText(
+                    Path.Combine(pretrainFolder, DoneMarker), PretrainIdentity(config));
             }
 
             // 3. Fine-tuning from it; a trial folder left by a killed study starts over.
