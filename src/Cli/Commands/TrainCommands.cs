@@ -4,6 +4,7 @@ using Kgglm.Configuration;
 using Kgglm.Kernels;
 using Kgglm.Paths;
 using Kgglm.Training;
+using Kgglm.Tuning;
 
 namespace Kgglm.Cli.Commands;
 
@@ -49,20 +50,74 @@ public sealed class TrainCommands
             return 0;
         });
 
-    /// <summary>Hyper-parameter search.</summary>
+    /// <summary>
+    /// Hyper-parameter search: every pretrain/finetune option is a setting fixed for all trials;
+    /// the params file names what varies. <c>--seed</c> is the seed of every run and, unless
+    /// <c>--search-seed</c> is given, of the search's own draws too.
+    /// </summary>
     [Command("tune", Description = "hyper-parameter search over a hopwise params file")]
     public int Tune(
         CommonOptions common,
         TrainOptions train,
-        [Argument(Description = "hopwise params file: `name choice [..]` lines")] string paramsFile,
-        [Option("algo", Description = "exhaustive | random | bayes")] string algo = "exhaustive",
-        [Option("max-evals", Description = "trials at most")] int? maxEvals = null,
-        [Option("resume", Description = "continue the study in --output")] bool resume = false) =>
+        [Argument(Description = "hopwise params file: `name choice [..]` / `name uniform lo,hi` lines")]
+        string paramsFile,
+        [Option("algo", Description = "exhaustive (grid, default) | random | bayes (TPE)")]
+        string algo = "exhaustive",
+        [Option("max-evals", Description = "trials at most (default: the whole grid; 10 for random/bayes)")]
+        int? maxEvals = null,
+        [Option("search-seed", Description = "seed of the random/bayes draws (default: --seed)")]
+        int? searchSeed = null,
+        [Option("resume", Description = "continue the study in --output, skipping finished trials")]
+        bool resume = false) =>
         CliRunner.Run("tune", common.Debug, () =>
         {
-            _ = Resolve(common, train);
-            _ = (paramsFile, algo, maxEvals, resume);
-            return CliRunner.NotYet("tune", "it needs training and evaluation, still being built");
+            // Input errors first (params file, algorithm, config), then the dataset.
+            ResolvedConfig config = Resolve(common, train);
+            SearchSpace space = ParamsFile.Read(paramsFile);
+            int seed = searchSeed ?? config.Int("seed");
+            var options = new TuneOptions(algo, maxEvals, seed, resume);
+            _ = SearchAlgorithms.Create(algo, space, seed, maxEvals);
+            if (resume && common.Output is null)
+            {
+                throw new ConfigException("--resume: name the study folder with --output");
+            }
+
+            // The fixed settings alone need not build a model (a tuned num_heads may be what
+            // makes them valid), so only the run and dataset keys are read here.
+            RunConfig runConfig = RunConfig.From(config);
+            Data.Dataset dataset = Data.Dataset.Load(
+                DatasetConfig.Location(config), DatasetConfig.Options(config));
+            string output = common.Output ?? Path.Combine(
+                runConfig.CheckpointDir, $"KGGLM-tune-{dataset.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
+            using IKernels kernels = Backend.Create(runConfig.Device, runConfig.EffectiveThreads);
+            using var reporter = new ConsoleReporter(Path.Combine(output, "tune.log"));
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                cancel.Cancel();
+                Console.Error.WriteLine(
+                    "interrupt: stopping after the current step; finished trials stay in study.json");
+            };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                Study study = TuneRun.Run(
+                    config, space, options, dataset, kernels, output, reporter, cancel.Token);
+                reporter.Line("Tuning completed → " + Path.Combine(output, Study.FileName));
+                reporter.Line(study.Summary().TrimEnd());
+                return 0;
+            }
+            catch (OperationCanceledException)
+            {
+                reporter.Line($"interrupted; continue with: kgglm tune {paramsFile} --resume " +
+                    $"--output {output} (and the same options)");
+                throw;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
         });
 
     /// <summary>A training stage from the command line: config table, run, exit code.</summary>
