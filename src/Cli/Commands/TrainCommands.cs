@@ -89,8 +89,10 @@ public sealed class TrainCommands
                 DatasetConfig.Location(config), DatasetConfig.Options(config));
             string output = common.Output ?? Path.Combine(
                 runConfig.CheckpointDir, $"KGGLM-tune-{dataset.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
-            using IKernels kernels = Backend.Create(runConfig.Device, runConfig.EffectiveThreads);
+            using IKernels kernels = Backend.Create(
+                runConfig.Device, runConfig.EffectiveThreads, out string device);
             using var reporter = new ConsoleReporter(Path.Combine(output, "tune.log"));
+            reporter.Line($"device {device}");
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>
             {
@@ -129,11 +131,12 @@ public sealed class TrainCommands
         string output = common.Output ?? Path.Combine(
             run.Run.CheckpointDir,
             $"KGGLM-{name}-{run.Dataset.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
-        using IKernels kernels = Backend.Create(run.Run.Device, run.Run.EffectiveThreads);
+        using IKernels kernels = Backend.Create(
+            run.Run.Device, run.Run.EffectiveThreads, out string device);
         bool existed = Directory.Exists(output);
         try
         {
-            return Train(config, run, stage, resume, name, output, kernels, train.Corpus);
+            return Train(config, run, stage, resume, name, output, kernels, device, train.Corpus);
         }
         catch when (!existed)
         {
@@ -149,11 +152,11 @@ public sealed class TrainCommands
 
     private static int Train(
         ResolvedConfig config, RunContext run, CorpusStage stage, bool resume, string name,
-        string output, IKernels kernels, string? corpus)
+        string output, IKernels kernels, string device, string? corpus)
     {
         using var reporter = new ConsoleReporter(Path.Combine(output, "train.log"));
         reporter.Line($"kgglm {name} on {run.Dataset.Name} → {output}");
-        reporter.Line($"device {kernels.Name}");
+        reporter.Line($"device {device}");
         reporter.Line(config.ToTable().TrimEnd());
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>

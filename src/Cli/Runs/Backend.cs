@@ -1,5 +1,6 @@
 using Kgglm.Kernels;
 using Kgglm.Kernels.Cpu;
+using Kgglm.Kernels.Gpu;
 
 namespace Kgglm.Cli.Runs;
 
@@ -7,17 +8,40 @@ namespace Kgglm.Cli.Runs;
 internal static class Backend
 {
     /// <summary>
-    /// The backend for <paramref name="device"/> on <paramref name="threads"/> threads.
+    /// The backend for <paramref name="device"/>: <c>cpu</c> is the SIMD engine on
+    /// <paramref name="threads"/> threads; <c>cuda</c> is the ILGPU backend on the first CUDA
+    /// device, refused in one line when there is none; <c>auto</c> takes CUDA when a device is
+    /// found and the SIMD engine otherwise, and says which (ILGPU's own CPU accelerator is for
+    /// tests only: it is orders of magnitude slower than the SIMD engine).
     /// </summary>
-    public static IKernels Create(string device, int threads)
+    public static IKernels Create(string device, int threads) => Create(device, threads, out _);
+
+    /// <summary>
+    /// As <see cref="Create(string, int)"/>; <paramref name="description"/> names the backend
+    /// for the startup table, with the reason when <c>auto</c> fell back to the CPU.
+    /// </summary>
+    public static IKernels Create(string device, int threads, out string description)
     {
-        return device switch
+        if (device == "cpu")
         {
-            // TODO: the ILGPU CUDA backend is a separate piece of work; until it lands, cuda is
-            // refused in one line and auto means the SIMD CPU engine.
-            "cuda" => throw new KgglmException(
-                "--device cuda: this build has no CUDA backend yet; use --device cpu or auto"),
-            _ => new CpuKernels(threads),
-        };
+            var cpu = new CpuKernels(threads);
+            description = cpu.Name;
+            return cpu;
+        }
+
+        if (IlgpuKernels.TryCreateCuda(out IlgpuKernels? cuda, out string reason))
+        {
+            description = cuda!.Name;
+            return cuda;
+        }
+
+        if (device == "cuda")
+        {
+            throw new KgglmException($"--device cuda: {reason}");
+        }
+
+        var fallback = new CpuKernels(threads);
+        description = $"{fallback.Name}, the SIMD CPU engine (device auto: {reason})";
+        return fallback;
     }
 }

@@ -193,18 +193,21 @@ public static class TrainingRun
         bool OnEpoch(int epoch, double mean, TrainingProgress now)
         {
             reporter.Line($"epoch {epoch + 1} {stageName} [train loss: {mean:F4}]");
-            if (validator is null || (epoch + 1) % train.EvalStep != 0)
-            {
-                return false;
-            }
+            return validator is not null && (epoch + 1) % train.EvalStep == 0
+                && Validate($"epoch {epoch + 1}", now);
+        }
 
+        // One evaluation of the current weights on the valid split; true asks to stop early.
+        bool Validate(string label, TrainingProgress now)
+        {
             var evalWatch = Stopwatch.StartNew();
-            (MetricResults valid, _) = RecommendationEvaluation.Run(validator, EvaluationSplit.Valid, evaluation);
+            (MetricResults valid, _) =
+                RecommendationEvaluation.Run(validator!, EvaluationSplit.Valid, evaluation);
             double score = valid.TryGetValue(evaluation.ValidMetric, out double v) ? v : double.NaN;
             bool improved = validScores.Count == 0 || score >= validScores.Max();
             validScores.Add(score);
             reporter.Line(
-                $"epoch {epoch + 1} evaluating [time: {evalWatch.Elapsed.TotalSeconds:F1} s, " +
+                $"{label} evaluating [time: {evalWatch.Elapsed.TotalSeconds:F1} s, " +
                 $"valid_score: {score:F4}]{(improved ? " (best so far)" : string.Empty)}");
             reporter.Line("valid result: " + valid.Format());
             if (improved)
@@ -250,6 +253,13 @@ public static class TrainingRun
         reporter.Line(
             $"{stageName} {(interrupted ? "interrupted" : "finished")} at step {end.Step} in " +
             $"{watch.Elapsed.TotalSeconds:F1} s; checkpoint {lastCheckpoint}");
+
+        // A run stopped by max_steps before its first evaluation still gets a valid score (a
+        // smoke run or a tuning trial must be comparable), from its final weights.
+        if (validator is not null && !interrupted && validScores.Count == 0)
+        {
+            Validate($"step {end.Step}", end);
+        }
 
         // Fine-tuning ends with the test evaluation of the best weights (hopwise's flow).
         MetricResults? test = null;
