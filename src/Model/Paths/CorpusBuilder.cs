@@ -13,6 +13,9 @@ public enum CorpusStage
 
     /// <summary>User → item paths.</summary>
     Finetune,
+
+    /// <summary>1-hop <c>head R tail</c> paths of the KG train split (link prediction).</summary>
+    LinkPrediction,
 }
 
 /// <summary>
@@ -59,6 +62,10 @@ public static class CorpusBuilder
             h.Add(s.PretrainHops.Max);
             h.Add(s.PretrainPaths);
             h.Add(s.MaxRwTriesPerIid);
+        }
+        else if (stage == CorpusStage.LinkPrediction)
+        {
+            // The 1-hop corpus depends only on the triples (in the dataset fingerprint).
         }
         else
         {
@@ -111,6 +118,10 @@ public static class CorpusBuilder
         if (stage == CorpusStage.Pretrain)
         {
             PretrainWalkSampler.Sample(d, s, contextLength, (ulong)seed, threads, writer.Append, progress);
+        }
+        else if (stage == CorpusStage.LinkPrediction)
+        {
+            Completion.LinkPredictionSampler.Sample(d, contextLength, writer.Append, progress);
         }
         else
         {
