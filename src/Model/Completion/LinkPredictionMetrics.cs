@@ -5,7 +5,8 @@ namespace Kgglm.Completion;
 /// <summary>The ranking of one (head, relation) query.</summary>
 /// <param name="FirstHitRank">1-based rank of the best-ranked true tail among the allowed
 /// candidates (banned ones removed).</param>
-/// <param name="TopHits">Hit vector of the first 10 ranks (bit i = rank i + 1 is a true tail).</param>
+/// <param name="TopHits">Hit vector of the first 10 ranks (bit i: rank i + 1 is a true
+/// tail).</param>
 /// <param name="Truths">Distinct true tails of the query.</param>
 public readonly record struct QueryRanking(int FirstHitRank, int TopHits, int Truths);
 

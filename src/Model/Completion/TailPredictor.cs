@@ -87,7 +87,8 @@ public sealed class TailPredictor : IDisposable
         Vocabulary v = dataset.Vocabulary;
         var shape = new Gpt2Shape(config.VocabSize, config.NPositions, config.NEmbd, config.NHead,
             config.NLayer, types ? new TypeTokenIds(v.TypeS, v.TypeE, v.TypeR) : null, 0f);
-        var model = new Gpt2(kernels, shape, maxBatch: 1, ignoreId: Vocabulary.Pad, training: false);
+        var model = new Gpt2(kernels, shape, maxBatch: 1, ignoreId: Vocabulary.Pad,
+            training: false);
         try
         {
             Checkpoint.LoadWeights(folder, kernels, model);

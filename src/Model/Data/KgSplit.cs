@@ -28,7 +28,7 @@ public sealed class KgSplit
         Source = source;
     }
 
-    /// <summary>Triples the model may see: the graph, its walks, its paths, the banned set.</summary>
+    /// <summary>Triples the model may see: graph, walks, paths, banned tails.</summary>
     public KgTriples Train { get; }
 
     /// <summary>Held-out triples for validation.</summary>

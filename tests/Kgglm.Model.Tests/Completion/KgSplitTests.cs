@@ -10,7 +10,8 @@ public sealed class LinkPredictionFixture
 {
     public LinkPredictionFixture()
     {
-        Config = ConfigResolver.Resolve([], [new ConfigOverride("task", "link-prediction", "test")]);
+        Config = ConfigResolver.Resolve(
+            [], [new ConfigOverride("task", "link-prediction", "test")]);
         Full = Dataset.Load(DatasetLocator.FromName("ml-100k"));
         Data = KnowledgeCompletion.Prepare(Full, Config);
     }
@@ -28,7 +29,8 @@ public sealed class LinkPredictionFixture
 /// The KG split: sizes, determinism, and that no valid or test triple reaches anything the
 /// model trains on (graph, pre-training walks, fine-tuning paths) or the banned tails.
 /// </summary>
-public sealed class KgSplitTests(LinkPredictionFixture fixture) : IClassFixture<LinkPredictionFixture>
+public sealed class KgSplitTests(LinkPredictionFixture fixture)
+    : IClassFixture<LinkPredictionFixture>
 {
     private readonly Dataset _d = fixture.Data;
 

@@ -66,7 +66,8 @@ public sealed class TailPredictorTests : IDisposable
             VocabSize = v.Count,
             TypeTokens = new TypeTokenIds(v.TypeS, v.TypeE, v.TypeR),
         };
-        using var model = new Gpt2(k, shape, maxBatch: 1, ignoreId: Vocabulary.Pad, training: false);
+        using var model = new Gpt2(
+            k, shape, maxBatch: 1, ignoreId: Vocabulary.Pad, training: false);
         WeightInit.Initialize(model, k, 5);
         var queries = new List<TailQuery>();
         for (int e = 1; e < d.Entities.Count; e++)
