@@ -85,6 +85,11 @@ public sealed class TrainOptions : ICommandParameterSet
     [HasDefaultValue]
     public string? Corpus { get; set; }
 
+    /// <summary>The downstream task (recommendation | link-prediction).</summary>
+    [Option("task", Description = "recommendation | link-prediction (recommendation)")]
+    [HasDefaultValue]
+    public string? Task { get; set; }
+
     /// <summary>The settings these options make.</summary>
     public IEnumerable<ConfigOverride> Overrides() => CommonOptions.Typed(
         ("embedding_size", EmbeddingSize), ("num_heads", NumHeads), ("num_layers", NumLayers),
@@ -92,5 +97,5 @@ public sealed class TrainOptions : ICommandParameterSet
         ("warmup_steps", WarmupSteps), ("use_kg_token_types", UseKgTokenTypes),
         ("pre_model_path", PreModelPath), ("pretrain_epochs", PretrainEpochs),
         ("save_step", SaveStep), ("epochs", Epochs), ("train_batch_size", TrainBatchSize),
-        ("max_steps", MaxSteps), ("MAX_PATHS_PER_USER", MaxPathsPerUser));
+        ("max_steps", MaxSteps), ("MAX_PATHS_PER_USER", MaxPathsPerUser), ("task", Task));
 }

@@ -16,9 +16,16 @@ public sealed class ServeCommands
     public int Evaluate(
         CommonOptions common,
         [Argument(Description = "checkpoint folder or run folder")] string checkpoint,
-        [Option("split", Description = "valid | test")] string split = "test") =>
+        [Option("split", Description = "valid | test")] string split = "test",
+        [Option("task", Description = "recommendation | link-prediction (default: the " +
+            "checkpoint's)")] string? task = null) =>
         CliRunner.Run("evaluate", common.Debug, () =>
         {
+            if (LinkPredictionCommand.Wanted(checkpoint, task))
+            {
+                return LinkPredictionCommand.Evaluate(common, checkpoint, split);
+            }
+
             EvaluationSplit which = split switch
             {
                 "valid" => EvaluationSplit.Valid,

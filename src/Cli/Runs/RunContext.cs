@@ -42,7 +42,9 @@ internal sealed class RunContext
         _ = GenerationConfig.From(config);
         _ = EvaluationConfig.From(config);
         DatasetOptions options = DatasetConfig.Options(config);
-        Dataset dataset = Dataset.Load(DatasetConfig.Location(config), options);
+        _ = TaskConfig.From(config);
+        Dataset dataset = Kgglm.Completion.KnowledgeCompletion.Prepare(
+            Dataset.Load(DatasetConfig.Location(config), options), config);
         return new RunContext(config, dataset);
     }
 

@@ -84,6 +84,10 @@ public static class ConfigKeys
         { Group = Eval, Choices = ["RO", "TO"] },
         new("eval_args.mode", ConfigKind.String, "full", "only full ranking is supported")
         { Group = Eval },
+        new("task", ConfigKind.Choice, "recommendation", "downstream task: fine-tuning, evaluation")
+        { Group = Eval, Choices = ["recommendation", "link-prediction"] },
+        new("kg_split", ConfigKind.StringList, "[0.8, 0.1, 0.1]",
+            "link prediction: train/valid/test ratios of the seeded triple split") { Group = Eval },
 
         // ---- model ----
         new("embedding_size", ConfigKind.Int, "768", "width C of the transformer")

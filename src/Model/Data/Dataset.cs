@@ -9,6 +9,7 @@ namespace Kgglm.Data;
 public sealed class Dataset
 {
     readonly string?[] _titles;
+    readonly LoadCounts _counts;
 
     internal Dataset(string name, string folder, DatasetOptions options, IdMap users, IdMap items,
         IdMap entities, IdMap relations, int uiRelation, Interactions all, Interactions train,
@@ -31,6 +32,7 @@ public sealed class Dataset
         Graph = graph;
         Vocabulary = vocabulary;
         _titles = titles;
+        _counts = counts;
         TrainItems = ItemSets.From(train, users.Count);
         ValidItems = ItemSets.From(valid, users.Count);
         TestItems = ItemSets.From(test, users.Count);
@@ -116,6 +118,29 @@ public sealed class Dataset
 
     /// <summary>Counts and derived figures, as hopwise prints them.</summary>
     public DatasetStatistics Statistics { get; }
+
+    /// <summary>
+    /// The KG split of the link-prediction task, or null for recommendation. When set,
+    /// <see cref="Triples"/> holds only its train triples and <see cref="Graph"/> is built from
+    /// them, so valid and test triples are in no walk, path or banned set.
+    /// </summary>
+    public KgSplit? KgSplit { get; private init; }
+
+    /// <summary>
+    /// This dataset for link prediction: the same ids, interactions and vocabulary, with the
+    /// triples and the graph restricted to <paramref name="split"/>'s train triples.
+    /// </summary>
+    public Dataset ForLinkPrediction(KgSplit split)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        var graph = KnowledgeGraph.Build(Users.Count, Items.Count, Entities.Count,
+            Relations.Count, UiRelation, Train, split.Train);
+        return new Dataset(Name, Folder, Options, Users, Items, Entities, Relations, UiRelation,
+            Interactions, Train, Valid, Test, split.Train, graph, Vocabulary, _titles, _counts)
+        {
+            KgSplit = split,
+        };
+    }
 
     /// <summary>Title of item <paramref name="item"/> from .item, null when unknown.</summary>
     public string? ItemTitle(int item) => _titles[item];

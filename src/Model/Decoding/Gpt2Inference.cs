@@ -158,7 +158,9 @@ public sealed class Gpt2Inference : IDisposable
     /// logits and their log-sum-exp for every row.
     /// </summary>
     /// <param name="tokens">[rows] token ids; row i continues cache row i.</param>
-    public void Append(ReadOnlySpan<int> tokens)
+    /// <param name="computeLogits">False skips the head (a prompt position whose prediction
+    /// nobody reads); the logits and log-sum-exp of the previous step are then stale.</param>
+    public void Append(ReadOnlySpan<int> tokens, bool computeLogits = true)
     {
         Gpt2Shape s = _m.Shape;
         int N = tokens.Length, C = s.Channels, NH = s.Heads, V = s.VocabSize, p = Length;
@@ -218,13 +220,18 @@ public sealed class Gpt2Inference : IDisposable
             _k.Accumulate(_tmp, nc, _x);
         }
 
+        Rows = N;
+        Length = p + 1;
+        if (!computeLogits)
+        {
+            return;
+        }
+
         // Tied head over the full vocabulary, then its normaliser.
         _k.LayerNormForward(_x, W("transformer.ln_f.weight"), W("transformer.ln_f.bias"), N, C,
             _ln, _mean, _rstd);
         _k.MatMulNT(_ln, wte, N, C, V, _logits, accumulate: false);
         _k.RowLogSumExp(_logits, N, V, _lse);
-        Rows = N;
-        Length = p + 1;
     }
 
     /// <summary>
@@ -275,6 +282,19 @@ public sealed class Gpt2Inference : IDisposable
         var result = new float[(long)Rows * _m.Shape.VocabSize];
         _k.Download(_logits.Slice(0, result.Length), result);
         return result;
+    }
+
+    /// <summary>Downloads the full logits of the last step into
+    /// <paramref name="destination"/> ([rows, V]) without allocating.</summary>
+    public void DownloadLogits(Span<float> destination)
+    {
+        long count = (long)Rows * _m.Shape.VocabSize;
+        if (destination.Length < count)
+        {
+            throw new ArgumentException($"expected room for {count} logits", nameof(destination));
+        }
+
+        _k.Download(_logits.Slice(0, count), destination[..(int)count]);
     }
 
     /// <summary>Releases the cache and activations (not the model).</summary>

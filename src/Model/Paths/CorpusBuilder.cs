@@ -13,6 +13,9 @@ public enum CorpusStage
 
     /// <summary>User → item paths.</summary>
     Finetune,
+
+    /// <summary>1-hop <c>head R tail</c> paths of the KG train split (link prediction).</summary>
+    LinkPrediction,
 }
 
 /// <summary>
@@ -60,6 +63,10 @@ public static class CorpusBuilder
             h.Add(s.PretrainHops.Max);
             h.Add(s.PretrainPaths);
             h.Add(s.MaxRwTriesPerIid);
+        }
+        else if (stage == CorpusStage.LinkPrediction)
+        {
+            // The 1-hop corpus depends only on the triples (in the dataset fingerprint).
         }
         else
         {
@@ -115,6 +122,10 @@ public static class CorpusBuilder
         {
             PretrainWalkSampler.Sample(d, s, contextLength, (ulong)seed, threads,
                 writer.Append, progress);
+        }
+        else if (stage == CorpusStage.LinkPrediction)
+        {
+            Completion.LinkPredictionSampler.Sample(d, contextLength, writer.Append, progress);
         }
         else
         {

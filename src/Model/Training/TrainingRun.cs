@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Kgglm.Checkpoints;
+using Kgglm.Completion;
 using Kgglm.Configuration;
 using Kgglm.Data;
 using Kgglm.Decoding;
@@ -65,7 +66,21 @@ public static class TrainingRun
         TrainingConfig train = TrainingConfig.From(config);
         SamplingConfig sampling = SamplingConfig.From(config);
         RunConfig run = RunConfig.From(config);
-        string stageName = stage == CorpusStage.Pretrain ? "pretrain" : "finetune";
+
+        // Link prediction: every stage sees only the KG train split; fine-tuning learns triples.
+        bool linkPrediction = TaskConfig.From(config).Task == DownstreamTask.LinkPrediction;
+        if (linkPrediction)
+        {
+            dataset = KnowledgeCompletion.Prepare(dataset, config);
+            stage = stage == CorpusStage.Finetune ? CorpusStage.LinkPrediction : stage;
+        }
+
+        string stageName = stage switch
+        {
+            CorpusStage.Pretrain => "pretrain",
+            CorpusStage.LinkPrediction => "lp_finetune",
+            _ => "finetune",
+        };
 
         // 0. Check what this run starts from before anything is written.
         string? resumeFrom = resume ? Checkpoint.Newest(outputFolder) : null;
@@ -75,7 +90,7 @@ public static class TrainingRun
         }
 
         string? warmStart = null;
-        if (resumeFrom is null && stage == CorpusStage.Finetune && train.PreModelPath.Length > 0)
+        if (resumeFrom is null && stage != CorpusStage.Pretrain && train.PreModelPath.Length > 0)
         {
             warmStart = Checkpoint.Resolve(train.PreModelPath);
             Checkpoint.CheckVocabulary(warmStart, dataset.Vocabulary, dataset.Name);
@@ -134,7 +149,7 @@ public static class TrainingRun
         else
         {
             WeightInit.Initialize(model, kernels, (ulong)run.Seed);
-            if (stage == CorpusStage.Finetune)
+            if (stage != CorpusStage.Pretrain)
             {
                 reporter.Line("no pre_model_path: fine-tuning from random weights (this is PEARLM)");
             }
@@ -275,6 +290,19 @@ public static class TrainingRun
                 kernels, model, dataset, RecommendationEvaluation.Options(generation, evaluation));
             var testWatch = Stopwatch.StartNew();
             (test, _) = RecommendationEvaluation.Run(tester, EvaluationSplit.Test, evaluation);
+            reporter.Line($"test result ({testWatch.Elapsed.TotalSeconds:F1} s): " + test.Format());
+            test.WriteJson(Path.Combine(outputFolder, "test_metrics.json"));
+            WriteReports(outputFolder, stageName, end, throughput, validScores, test);
+        }
+
+        // Link prediction ends with the filtered tail-prediction metrics of the last weights.
+        if (stage == CorpusStage.LinkPrediction && !interrupted && dataset.KgSplit!.Test.Count > 0)
+        {
+            var testWatch = Stopwatch.StartNew();
+            using var predictor = new TailPredictor(kernels, model, dataset);
+            test = predictor.Evaluate(
+                TailPredictor.Queries(dataset.KgSplit.Test), evaluation.DecimalPlaces,
+                (done, total) => reporter.Progress("tail prediction", done, total));
             reporter.Line($"test result ({testWatch.Elapsed.TotalSeconds:F1} s): " + test.Format());
             test.WriteJson(Path.Combine(outputFolder, "test_metrics.json"));
             WriteReports(outputFolder, stageName, end, throughput, validScores, test);
