@@ -258,9 +258,15 @@ internal static unsafe class MatMul
         {
             int nc = Math.Min(NC, c1 - jc);
             int panels = (nc + nr - 1) / nr;
-            for (int pc = 0; pc < p.K; pc += KC)
+            // K blocks of equal size (at most KC): a short last block would pay a whole C
+            // tile's load and store for few FMAs. Block boundaries never change a result: the
+            // accumulator is float32 in registers and in C alike, so the chain over k is the
+            // same whether or not it passes through memory.
+            int kBlocks = (p.K + KC - 1) / KC;
+            int kcStep = (p.K + kBlocks - 1) / kBlocks;
+            for (int pc = 0; pc < p.K; pc += kcStep)
             {
-                int kc = Math.Min(KC, p.K - pc);
+                int kc = Math.Min(kcStep, p.K - pc);
 
                 // The first K block starts from 0 or C, plus the bias; later ones continue C.
                 bool first = pc == 0;
