@@ -2,16 +2,13 @@ namespace Kgglm.Cli;
 
 /// <summary>
 /// Runs a command body and turns user errors into one line on stderr and a non-zero exit code:
-/// 1 for bad input (files, lines, keys, checkpoints), 2 for a command that is not available,
-/// 130 after Ctrl+C. Stack traces appear only with <c>--debug</c>.
+/// 1 for bad input (files, lines, keys, checkpoints), 130 after Ctrl+C. Stack traces appear
+/// only with <c>--debug</c>.
 /// </summary>
 public static class CliRunner
 {
     /// <summary>Exit code of bad input.</summary>
     public const int InputError = 1;
-
-    /// <summary>Exit code of a command that is not available yet.</summary>
-    public const int NotAvailable = 2;
 
     /// <summary>Runs <paramref name="body"/>; returns its exit code or the error's.</summary>
     public static int Run(string command, bool debug, Func<int> body)
@@ -33,13 +30,6 @@ public static class CliRunner
             Console.Error.WriteLine($"kgglm {command}: interrupted");
             return 130;
         }
-    }
-
-    /// <summary>Says that <paramref name="command"/> is not available yet, in one line.</summary>
-    public static int NotYet(string command, string what)
-    {
-        Console.Error.WriteLine($"kgglm {command}: not available yet: {what}");
-        return NotAvailable;
     }
 
     private static int Fail(string command, Exception ex, bool debug)

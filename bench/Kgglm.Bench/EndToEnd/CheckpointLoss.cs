@@ -18,11 +18,8 @@ internal static class CheckpointLoss
 {
     public static int Run(string[] args)
     {
-        string Arg(string name) =>
-            args[Array.IndexOf(args, "--" + name) + 1];
-        int rows = Array.IndexOf(args, "--rows") >= 0
-            ? int.Parse(Arg("rows"), CultureInfo.InvariantCulture)
-            : 64;
+        string Arg(string name) => Arguments.Text(args, name);
+        int rows = Arguments.Int(args, "rows", 64);
         string folder = Checkpoint.Resolve(Arg("checkpoint"));
         HuggingFaceConfig hf = Checkpoint.ReadConfig(folder);
         using PathCorpusFile corpus = PathCorpusFile.Open(Arg("corpus"));

@@ -20,13 +20,7 @@ internal static class DecodeThroughput
 {
     public static int Run(string[] args)
     {
-        int Arg(string name, int fallback)
-        {
-            int i = Array.IndexOf(args, "--" + name);
-            return i >= 0 && i + 1 < args.Length
-                ? int.Parse(args[i + 1], CultureInfo.InvariantCulture)
-                : fallback;
-        }
+        int Arg(string name, int fallback) => Arguments.Int(args, name, fallback);
 
         int users = Arg("users", 943), beams = Arg("beams", 20), groups = Arg("groups", 5);
         int threads = Arg("threads", 2), batch = Arg("batch", 32);

@@ -23,13 +23,7 @@ internal static class TrainThroughput
 {
     public static int Run(string[] args)
     {
-        int Arg(string name, int fallback)
-        {
-            int i = Array.IndexOf(args, "--" + name);
-            return i >= 0 && i + 1 < args.Length
-                ? int.Parse(args[i + 1], CultureInfo.InvariantCulture)
-                : fallback;
-        }
+        int Arg(string name, int fallback) => Arguments.Int(args, name, fallback);
 
         int batch = Arg("batch", 256), micro = Arg("micro", 128), threads = Arg("threads", 2);
         int steps = Arg("steps", 5), warmup = Arg("warmup", 1), chunk = Arg("chunk", 0);

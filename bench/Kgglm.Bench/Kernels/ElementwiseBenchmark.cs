@@ -162,36 +162,15 @@ public class ElementwiseBenchmark
 }
 
 /// <summary>Bytes moved over the mean time of an <see cref="ElementwiseBenchmark"/> case.</summary>
-public sealed class GigabytesColumn : IColumn
+public sealed class GigabytesColumn : RateColumn
 {
-    public string Id => nameof(GigabytesColumn);
+    public override string Id => nameof(GigabytesColumn);
 
-    public string ColumnName => "GB/s";
+    public override string ColumnName => "GB/s";
 
-    public bool AlwaysShow => true;
+    public override string Legend =>
+        "bytes read and written once, over the mean time, in 10⁹ bytes per second";
 
-    public ColumnCategory Category => ColumnCategory.Custom;
-
-    public int PriorityInCategory => 0;
-
-    public bool IsNumeric => true;
-
-    public UnitType UnitType => UnitType.Dimensionless;
-
-    public string Legend => "bytes read and written once, over the mean time, in 10⁹ bytes per second";
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
-    {
-        double? meanNs = summary[benchmarkCase]?.ResultStatistics?.Mean;
-        return benchmarkCase.Parameters["Op"] is MemoryOp op && meanNs is > 0
-            ? (ElementwiseBenchmark.Bytes(op) / meanNs.Value).ToString("F1", CultureInfo.InvariantCulture)
-            : "-";
-    }
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
-        GetValue(summary, benchmarkCase);
-
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-    public bool IsAvailable(Summary summary) => true;
+    protected override double? Work(BenchmarkCase benchmarkCase) =>
+        benchmarkCase.Parameters["Op"] is MemoryOp op ? ElementwiseBenchmark.Bytes(op) : null;
 }

@@ -128,36 +128,15 @@ public sealed record MatMulShape(MatMulLayout Layout, int M, int K, int N)
 /// <summary>
 /// 2·M·K·N over the mean time of a benchmark that has a <see cref="MatMulShape"/> parameter.
 /// </summary>
-public sealed class GflopsColumn : IColumn
+public sealed class GflopsColumn : RateColumn
 {
-    public string Id => nameof(GflopsColumn);
+    public override string Id => nameof(GflopsColumn);
 
-    public string ColumnName => "GFLOP/s";
+    public override string ColumnName => "GFLOP/s";
 
-    public bool AlwaysShow => true;
+    public override string Legend =>
+        "2·M·K·N / mean time, in 10⁹ floating-point operations per second";
 
-    public ColumnCategory Category => ColumnCategory.Custom;
-
-    public int PriorityInCategory => 0;
-
-    public bool IsNumeric => true;
-
-    public UnitType UnitType => UnitType.Dimensionless;
-
-    public string Legend => "2·M·K·N / mean time, in 10⁹ floating-point operations per second";
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
-    {
-        double? meanNs = summary[benchmarkCase]?.ResultStatistics?.Mean;
-        return benchmarkCase.Parameters["Shape"] is MatMulShape shape && meanNs is > 0
-            ? (shape.Flops / meanNs.Value).ToString("F1", CultureInfo.InvariantCulture)
-            : "-";
-    }
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
-        GetValue(summary, benchmarkCase);
-
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-    public bool IsAvailable(Summary summary) => true;
+    protected override double? Work(BenchmarkCase benchmarkCase) =>
+        benchmarkCase.Parameters["Shape"] is MatMulShape shape ? shape.Flops : null;
 }

@@ -182,6 +182,34 @@ public static class Checkpoint
         ReadTensors(file, k, model.Layout, name => name, model.Parameters);
     }
 
+    /// <summary>
+    /// An inference-only network (no gradients, no training activations) with the weights of
+    /// the checkpoint in <paramref name="folder"/>, after checking its vocabulary against
+    /// <paramref name="vocabulary"/>. The caller owns the network.
+    /// </summary>
+    public static Gpt2 LoadInferenceModel(
+        string folder, IKernels k, Vocabulary vocabulary, string datasetName)
+    {
+        HuggingFaceConfig config = ReadConfig(folder);
+        CheckVocabulary(folder, vocabulary, datasetName);
+        bool types = ReadState(folder).UseKgTokenTypes;
+        var shape = new Gpt2Shape(
+            config.VocabSize, config.NPositions, config.NEmbd, config.NHead, config.NLayer,
+            types ? new TypeTokenIds(vocabulary.TypeS, vocabulary.TypeE, vocabulary.TypeR) : null,
+            0f);
+        var model = new Gpt2(k, shape, maxBatch: 1, ignoreId: Vocabulary.Pad, training: false);
+        try
+        {
+            LoadWeights(folder, k, model);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Loads AdamW's moments from a checkpoint.</summary>
     public static void LoadOptimizer(
         string folder, IKernels k, Gpt2 model, AdamWOptimizer optimizer)

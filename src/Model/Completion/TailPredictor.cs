@@ -81,17 +81,10 @@ public sealed class TailPredictor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(dataset);
         string folder = Checkpoint.Resolve(checkpointOrRun);
-        HuggingFaceConfig config = Checkpoint.ReadConfig(folder);
-        Checkpoint.CheckVocabulary(folder, dataset.Vocabulary, dataset.Name);
-        bool types = Checkpoint.ReadState(folder).UseKgTokenTypes;
-        Vocabulary v = dataset.Vocabulary;
-        var shape = new Gpt2Shape(config.VocabSize, config.NPositions, config.NEmbd, config.NHead,
-            config.NLayer, types ? new TypeTokenIds(v.TypeS, v.TypeE, v.TypeR) : null, 0f);
-        var model = new Gpt2(kernels, shape, maxBatch: 1, ignoreId: Vocabulary.Pad,
-            training: false);
+        Gpt2 model = Checkpoint.LoadInferenceModel(
+            folder, kernels, dataset.Vocabulary, dataset.Name);
         try
         {
-            Checkpoint.LoadWeights(folder, kernels, model);
             return new TailPredictor(kernels, model, dataset, batch, ownsModel: true);
         }
         catch
