@@ -46,9 +46,9 @@ public sealed class Gpt2 : IDisposable
     private readonly Tensor _rowMax, _rowSum, _targetLogit, _losses; // [B·T]
 
     // Scratch shared by all layers.
-    private readonly Tensor _lnScratch, _tmp, _dAtty, _dResidual, _dLnf; // [B, T, C]
-    private readonly Tensor _dQkv;                                       // [B, T, 3C]
-    private readonly Tensor _geluScratch, _dFch;                         // [B, T, 4C]
+    private readonly Tensor _lnScratch, _tmp, _dResidual, _dLnf; // [B, T, C]
+    private readonly Tensor _geluScratch, _dFch;                 // [B, T, 4C], the same region
+    private readonly Tensor _dQkv, _dAtty;                       // [B, T, 3C] and [B, T, C] in it
 
     /// <summary>
     /// Allocates the network for micro-batches of up to <paramref name="maxBatch"/> paths.
@@ -114,7 +114,7 @@ public sealed class Gpt2 : IDisposable
         long perLayer = P(3 * btc) + P((long)maxBatch * NH * T * T) + (3 * P(btc)) + P(4 * btc)
             + (4 * P(bt));
         long total = (L * perLayer) + (3 * P(bt)) + (7 * P(btc)) + (4 * P(bt))
-            + P(bt * _vocabChunk) + P(3 * btc) + (2 * P(4 * btc)) + (3 * P(bt));
+            + P(bt * _vocabChunk) + P(4 * btc) + (3 * P(bt));
         ActivationArena = kernels.CreateArena("activations", total);
         DeviceArena a = ActivationArena;
         _tokens = a.AllocateInt(bt);
@@ -141,12 +141,16 @@ public sealed class Gpt2 : IDisposable
         _losses = a.AllocateFloat(bt);
         _lnScratch = a.AllocateFloat(btc);
         _tmp = a.AllocateFloat(btc);
-        _dAtty = a.AllocateFloat(btc);
         _dResidual = a.AllocateFloat(btc);
         _dLnf = a.AllocateFloat(btc);
-        _dQkv = a.AllocateFloat(3 * btc);
+
+        // One [B, T, 4C] region serves the MLP (GELU output, then dFch once the GELU output is
+        // dead) and then the attention backward (dQkv and dAtty, both live there): their
+        // lifetimes never overlap, and it saves 8 of the [B, T, C] buffers.
         _geluScratch = a.AllocateFloat(4 * btc);
-        _dFch = a.AllocateFloat(4 * btc);
+        _dFch = _geluScratch;
+        _dQkv = _geluScratch.Slice(0, 3 * btc);
+        _dAtty = _geluScratch.Slice(3 * btc, btc);
         _hostInputs = new int[bt];
         _hostTargets = new int[bt];
         _hostTypes = new int[bt];
