@@ -36,10 +36,14 @@ public interface IKernels : IDisposable
     /// <summary>Copies host ints into <paramref name="destination"/> (same length).</summary>
     void Upload(ReadOnlySpan<int> source, IntTensor destination);
 
-    /// <summary>Copies <paramref name="source"/> to host memory (same length); synchronises.</summary>
+    /// <summary>
+    /// Copies <paramref name="source"/> to host memory (same length); synchronises.
+    /// </summary>
     void Download(Tensor source, Span<float> destination);
 
-    /// <summary>Sets every element of <paramref name="destination"/> to <paramref name="value"/>.</summary>
+    /// <summary>
+    /// Sets every element of <paramref name="destination"/> to <paramref name="value"/>.
+    /// </summary>
     void Fill(float value, Tensor destination);
 
     /// <summary><c>destination = source</c> for <paramref name="n"/> elements.</summary>
@@ -84,9 +88,10 @@ public interface IKernels : IDisposable
         Tensor output);
 
     /// <summary>
-    /// Scatter-add backward of <see cref="EmbeddingForward"/>: <c>dWte[tokens[b,t]] += dOutput[b,t]</c>,
-    /// <c>dWte[types[b,t]] += dOutput[b,t]</c>, <c>dWpe[t] += Σ_b dOutput[b,t]</c>. Contributions to a
-    /// row are added in (b, t) order, tokens before types, whatever the thread count.
+    /// Scatter-add backward of <see cref="EmbeddingForward"/>:
+    /// <c>dWte[tokens[b,t]] += dOutput[b,t]</c>, <c>dWte[types[b,t]] += dOutput[b,t]</c>,
+    /// <c>dWpe[t] += Σ_b dOutput[b,t]</c>. Contributions to a row are added in (b, t) order,
+    /// tokens before types, whatever the thread count.
     /// dOutput: [B, T, C]; dWte: [V, C]; dWpe: [maxT, C].
     /// </summary>
     void EmbeddingBackward(
@@ -100,7 +105,8 @@ public interface IKernels : IDisposable
     /// weight, bias: [C]; mean, rstd: [N] (saved for backward).
     /// </summary>
     void LayerNormForward(
-        Tensor x, Tensor weight, Tensor bias, int N, int C, Tensor output, Tensor mean, Tensor rstd);
+        Tensor x, Tensor weight, Tensor bias, int N, int C, Tensor output, Tensor mean,
+        Tensor rstd);
 
     /// <summary>
     /// Backward of <see cref="LayerNormForward"/>. <c>dInput += ...</c> (it is the residual
@@ -112,13 +118,17 @@ public interface IKernels : IDisposable
 
     // ---- element-wise ---------------------------------------------------------------------------
 
-    /// <summary><c>output = gelu_new(x)</c> (tanh approximation) for <paramref name="n"/> elements.</summary>
+    /// <summary>
+    /// <c>output = gelu_new(x)</c> (tanh approximation) for <paramref name="n"/> elements.
+    /// </summary>
     void GeluForward(Tensor x, long n, Tensor output);
 
     /// <summary><c>dInput = dOutput * gelu_new'(x)</c>; dInput may alias dOutput.</summary>
     void GeluBackward(Tensor dOutput, Tensor x, long n, Tensor dInput);
 
-    /// <summary><c>output = a + b</c> for <paramref name="n"/> elements (the residual add).</summary>
+    /// <summary>
+    /// <c>output = a + b</c> for <paramref name="n"/> elements (the residual add).
+    /// </summary>
     void Add(Tensor a, Tensor b, long n, Tensor output);
 
     /// <summary><c>destination += source</c> for <paramref name="n"/> elements.</summary>
@@ -130,7 +140,9 @@ public interface IKernels : IDisposable
     /// </summary>
     void DropoutForward(Tensor x, long n, DropoutSpec dropout, Tensor output);
 
-    /// <summary>Backward of <see cref="DropoutForward"/> with the same spec; dInput may alias.</summary>
+    /// <summary>
+    /// Backward of <see cref="DropoutForward"/> with the same spec; dInput may alias.
+    /// </summary>
     void DropoutBackward(Tensor dOutput, long n, DropoutSpec dropout, Tensor dInput);
 
     // ---- attention ------------------------------------------------------------------------------
@@ -145,7 +157,9 @@ public interface IKernels : IDisposable
         Tensor qkv, int B, int T, int C, int NH, DropoutSpec dropout, Tensor output,
         Tensor probabilities);
 
-    /// <summary>Backward of <see cref="AttentionForward"/>: <c>dQkv = ...</c> (overwritten).</summary>
+    /// <summary>
+    /// Backward of <see cref="AttentionForward"/>: <c>dQkv = ...</c> (overwritten).
+    /// </summary>
     void AttentionBackward(
         Tensor dOutput, Tensor qkv, Tensor probabilities, int B, int T, int C, int NH,
         DropoutSpec dropout, Tensor dQkv);
@@ -254,7 +268,9 @@ public readonly record struct DropoutSpec(float P, ulong Seed, long Step, long S
 /// <param name="Epsilon">Added to √v̂ (1e-8).</param>
 /// <param name="WeightDecay">Decoupled decay; 0 for tensors outside the decay mask.</param>
 /// <param name="Step">1-based step count t, for the bias corrections 1 - βᵗ.</param>
-/// <param name="GradScale">Multiplies the gradient first (clipping: min(1, maxNorm / norm)).</param>
+/// <param name="GradScale">
+/// Multiplies the gradient first (clipping: min(1, maxNorm / norm)).
+/// </param>
 public readonly record struct AdamWStep(
     float LearningRate, float Beta1, float Beta2, float Epsilon, float WeightDecay, long Step,
     float GradScale);

@@ -13,7 +13,8 @@ namespace Kgglm.Kernels;
 public sealed class ProfilingKernels : IKernels
 {
     private readonly IKernels _k;
-    private readonly Dictionary<string, (long Calls, long Ticks, double Flops)> _ops = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Calls, long Ticks, double Flops)> _ops =
+        new(StringComparer.Ordinal);
 
     /// <summary>Wraps <paramref name="inner"/>.</summary>
     public ProfilingKernels(IKernels inner) => _k = inner;
@@ -29,20 +30,26 @@ public sealed class ProfilingKernels : IKernels
     {
         long all = _ops.Values.Sum(v => v.Ticks);
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"{"op",-34} {"calls",7} {"ms",10} {"share",6} {"GFLOP/s",8}\n");
-        foreach ((string op, (long calls, long ticks, double flops)) in _ops.OrderByDescending(kv => kv.Value.Ticks))
+        sb.Append(CultureInfo.InvariantCulture,
+            $"{"op",-34} {"calls",7} {"ms",10} {"share",6} {"GFLOP/s",8}\n");
+        foreach ((string op, (long calls, long ticks, double flops))
+            in _ops.OrderByDescending(kv => kv.Value.Ticks))
         {
             double ms = ticks * 1000.0 / Stopwatch.Frequency;
-            string rate = flops > 0 ? (flops / (ms * 1e6)).ToString("F1", CultureInfo.InvariantCulture) : "";
+            string rate = flops > 0
+                ? (flops / (ms * 1e6)).ToString("F1", CultureInfo.InvariantCulture)
+                : "";
             sb.Append(CultureInfo.InvariantCulture,
-                $"{op,-34} {calls,7} {ms,10:F1} {100.0 * ticks / Math.Max(1, all),5:F1}% {rate,8}\n");
+                $"{op,-34} {calls,7} {ms,10:F1} " +
+                $"{100.0 * ticks / Math.Max(1, all),5:F1}% {rate,8}\n");
         }
 
         return sb.ToString();
     }
 
     /// <inheritdoc/>
-    public DeviceArena CreateArena(string name, long floatCapacity) => _k.CreateArena(name, floatCapacity);
+    public DeviceArena CreateArena(string name, long floatCapacity) =>
+        _k.CreateArena(name, floatCapacity);
 
     /// <inheritdoc/>
     public void Upload(ReadOnlySpan<float> source, Tensor destination)
@@ -69,7 +76,8 @@ public sealed class ProfilingKernels : IKernels
     }
 
     /// <inheritdoc/>
-    public void Fill(float value, Tensor destination) => Time("Fill", () => _k.Fill(value, destination));
+    public void Fill(float value, Tensor destination) =>
+        Time("Fill", () => _k.Fill(value, destination));
 
     /// <inheritdoc/>
     public void Copy(Tensor source, long n, Tensor destination) =>
@@ -79,16 +87,20 @@ public sealed class ProfilingKernels : IKernels
     public void Synchronize() => _k.Synchronize();
 
     /// <inheritdoc/>
-    public void MatMulNN(Tensor a, Tensor b, Tensor bias, int m, int k, int n, Tensor c, bool accumulate) =>
-        Time($"MatMulNN {m}x{k}x{n}", () => _k.MatMulNN(a, b, bias, m, k, n, c, accumulate), 2.0 * m * k * n);
+    public void MatMulNN(
+        Tensor a, Tensor b, Tensor bias, int m, int k, int n, Tensor c, bool accumulate) =>
+        Time($"MatMulNN {m}x{k}x{n}", () => _k.MatMulNN(a, b, bias, m, k, n, c, accumulate),
+            2.0 * m * k * n);
 
     /// <inheritdoc/>
     public void MatMulNT(Tensor a, Tensor b, int m, int k, int n, Tensor c, bool accumulate) =>
-        Time($"MatMulNT {m}x{k}x{n}", () => _k.MatMulNT(a, b, m, k, n, c, accumulate), 2.0 * m * k * n);
+        Time($"MatMulNT {m}x{k}x{n}", () => _k.MatMulNT(a, b, m, k, n, c, accumulate),
+            2.0 * m * k * n);
 
     /// <inheritdoc/>
     public void MatMulTN(Tensor a, Tensor b, int m, int k, int n, Tensor c, bool accumulate) =>
-        Time($"MatMulTN {m}x{k}x{n}", () => _k.MatMulTN(a, b, m, k, n, c, accumulate), 2.0 * m * k * n);
+        Time($"MatMulTN {m}x{k}x{n}", () => _k.MatMulTN(a, b, m, k, n, c, accumulate),
+            2.0 * m * k * n);
 
     /// <inheritdoc/>
     public void BiasBackward(Tensor dOutput, int m, int n, Tensor dBias) =>
@@ -96,8 +108,10 @@ public sealed class ProfilingKernels : IKernels
 
     /// <inheritdoc/>
     public void EmbeddingForward(
-        IntTensor tokens, IntTensor types, Tensor wte, Tensor wpe, int B, int T, int C, Tensor output) =>
-        Time("EmbeddingForward", () => _k.EmbeddingForward(tokens, types, wte, wpe, B, T, C, output));
+        IntTensor tokens, IntTensor types, Tensor wte, Tensor wpe, int B, int T, int C,
+        Tensor output) =>
+        Time("EmbeddingForward",
+            () => _k.EmbeddingForward(tokens, types, wte, wpe, B, T, C, output));
 
     /// <inheritdoc/>
     public void EmbeddingBackward(
@@ -108,15 +122,17 @@ public sealed class ProfilingKernels : IKernels
 
     /// <inheritdoc/>
     public void LayerNormForward(
-        Tensor x, Tensor weight, Tensor bias, int N, int C, Tensor output, Tensor mean, Tensor rstd) =>
-        Time("LayerNormForward", () => _k.LayerNormForward(x, weight, bias, N, C, output, mean, rstd));
+        Tensor x, Tensor weight, Tensor bias, int N, int C, Tensor output, Tensor mean,
+        Tensor rstd) =>
+        Time("LayerNormForward",
+            () => _k.LayerNormForward(x, weight, bias, N, C, output, mean, rstd));
 
     /// <inheritdoc/>
     public void LayerNormBackward(
-        Tensor dOutput, Tensor x, Tensor weight, Tensor mean, Tensor rstd, int N, int C, Tensor dInput,
-        Tensor dWeight, Tensor dBias) =>
-        Time("LayerNormBackward",
-            () => _k.LayerNormBackward(dOutput, x, weight, mean, rstd, N, C, dInput, dWeight, dBias));
+        Tensor dOutput, Tensor x, Tensor weight, Tensor mean, Tensor rstd, int N, int C,
+        Tensor dInput, Tensor dWeight, Tensor dBias) =>
+        Time("LayerNormBackward", () => _k.LayerNormBackward(
+            dOutput, x, weight, mean, rstd, N, C, dInput, dWeight, dBias));
 
     /// <inheritdoc/>
     public void GeluForward(Tensor x, long n, Tensor output) =>
@@ -127,7 +143,8 @@ public sealed class ProfilingKernels : IKernels
         Time("GeluBackward", () => _k.GeluBackward(dOutput, x, n, dInput));
 
     /// <inheritdoc/>
-    public void Add(Tensor a, Tensor b, long n, Tensor output) => Time("Add", () => _k.Add(a, b, n, output));
+    public void Add(Tensor a, Tensor b, long n, Tensor output) =>
+        Time("Add", () => _k.Add(a, b, n, output));
 
     /// <inheritdoc/>
     public void Accumulate(Tensor source, long n, Tensor destination) =>
@@ -143,47 +160,51 @@ public sealed class ProfilingKernels : IKernels
 
     /// <inheritdoc/>
     public void AttentionForward(
-        Tensor qkv, int B, int T, int C, int NH, DropoutSpec dropout, Tensor output, Tensor probabilities) =>
-        Time("AttentionForward", () => _k.AttentionForward(qkv, B, T, C, NH, dropout, output, probabilities));
+        Tensor qkv, int B, int T, int C, int NH, DropoutSpec dropout, Tensor output,
+        Tensor probabilities) =>
+        Time("AttentionForward",
+            () => _k.AttentionForward(qkv, B, T, C, NH, dropout, output, probabilities));
 
     /// <inheritdoc/>
     public void AttentionBackward(
-        Tensor dOutput, Tensor qkv, Tensor probabilities, int B, int T, int C, int NH, DropoutSpec dropout,
-        Tensor dQkv) =>
+        Tensor dOutput, Tensor qkv, Tensor probabilities, int B, int T, int C, int NH,
+        DropoutSpec dropout, Tensor dQkv) =>
         Time("AttentionBackward",
             () => _k.AttentionBackward(dOutput, qkv, probabilities, B, T, C, NH, dropout, dQkv));
 
     /// <inheritdoc/>
     public void AttentionDecode(
         Tensor qkv, int N, int t, int C, int NH, long rowStride, Tensor cache, Tensor output) =>
-        Time("AttentionDecode", () => _k.AttentionDecode(qkv, N, t, C, NH, rowStride, cache, output));
+        Time("AttentionDecode",
+            () => _k.AttentionDecode(qkv, N, t, C, NH, rowStride, cache, output));
 
     /// <inheritdoc/>
     public void RowLogSumExp(Tensor x, int m, int n, Tensor lse) =>
         Time("RowLogSumExp", () => _k.RowLogSumExp(x, m, n, lse));
 
     /// <inheritdoc/>
-    public void GatherRows(Tensor source, IntTensor indices, int m, long width, Tensor destination) =>
+    public void GatherRows(
+        Tensor source, IntTensor indices, int m, long width, Tensor destination) =>
         Time("GatherRows", () => _k.GatherRows(source, indices, m, width, destination));
 
     /// <inheritdoc/>
     public void CrossEntropyStatistics(
         Tensor logits, IntTensor targets, int m, int vc, int v0, Tensor rowMax, Tensor rowSum,
         Tensor targetLogit) =>
-        Time("CrossEntropyStatistics",
-            () => _k.CrossEntropyStatistics(logits, targets, m, vc, v0, rowMax, rowSum, targetLogit));
+        Time("CrossEntropyStatistics", () => _k.CrossEntropyStatistics(
+            logits, targets, m, vc, v0, rowMax, rowSum, targetLogit));
 
     /// <inheritdoc/>
     public void CrossEntropyLoss(
         Tensor rowMax, Tensor rowSum, Tensor targetLogit, IntTensor targets, int m, int ignoreIndex,
         Tensor losses) =>
-        Time("CrossEntropyLoss",
-            () => _k.CrossEntropyLoss(rowMax, rowSum, targetLogit, targets, m, ignoreIndex, losses));
+        Time("CrossEntropyLoss", () => _k.CrossEntropyLoss(
+            rowMax, rowSum, targetLogit, targets, m, ignoreIndex, losses));
 
     /// <inheritdoc/>
     public void CrossEntropyBackward(
-        Tensor logits, Tensor rowMax, Tensor rowSum, IntTensor targets, int m, int vc, int v0, float scale,
-        int ignoreIndex, Tensor dLogits) =>
+        Tensor logits, Tensor rowMax, Tensor rowSum, IntTensor targets, int m, int vc, int v0,
+        float scale, int ignoreIndex, Tensor dLogits) =>
         Time("CrossEntropyBackward", () => _k.CrossEntropyBackward(
             logits, rowMax, rowSum, targets, m, vc, v0, scale, ignoreIndex, dLogits));
 

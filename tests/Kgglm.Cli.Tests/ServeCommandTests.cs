@@ -25,8 +25,8 @@ public sealed class ServeCommandTests(TinyCheckpoint ckpt) : IClassFixture<TinyC
     [Fact]
     public void Recommend_prints_explained_items_for_a_user()
     {
-        KgglmProcess.Result r = KgglmProcess.Run(ckpt.Folder, "recommend", ckpt.Run, "--user", "196",
-            "--topk", "3", "--threads", "2");
+        KgglmProcess.Result r = KgglmProcess.Run(ckpt.Folder, "recommend", ckpt.Run,
+            "--user", "196", "--topk", "3", "--threads", "2");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("user 196:", r.Stdout, StringComparison.Ordinal);
         Assert.Contains("U196 --watched--> ", r.Stdout, StringComparison.Ordinal);
@@ -47,8 +47,8 @@ public sealed class ServeCommandTests(TinyCheckpoint ckpt) : IClassFixture<TinyC
     [Fact]
     public void Topk_beyond_paths_per_user_is_explained()
     {
-        KgglmProcess.Result r = KgglmProcess.Run(ckpt.Folder, "recommend", ckpt.Run, "--user", "196",
-            "--topk", "15", "--threads", "2");
+        KgglmProcess.Result r = KgglmProcess.Run(ckpt.Folder, "recommend", ckpt.Run,
+            "--user", "196", "--topk", "15", "--threads", "2");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("paths_per_user is 10", r.Stderr, StringComparison.Ordinal);
     }
@@ -74,7 +74,8 @@ public sealed class ServeCommandTests(TinyCheckpoint ckpt) : IClassFixture<TinyC
         }
 
         string tok = Path.Combine(other, "tokenizer.json");
-        File.WriteAllText(tok, File.ReadAllText(tok).Replace("\"U1\"", "\"U1x\"", StringComparison.Ordinal));
+        File.WriteAllText(tok,
+            File.ReadAllText(tok).Replace("\"U1\"", "\"U1x\"", StringComparison.Ordinal));
         KgglmProcess.Result r = KgglmProcess.Run(ckpt.Folder, "recommend", other, "--user", "196");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("vocabulary", r.Stderr, StringComparison.Ordinal);

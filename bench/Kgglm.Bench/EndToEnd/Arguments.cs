@@ -14,7 +14,9 @@ internal static class Arguments
             : fallback;
     }
 
-    /// <summary>The text after <c>--name</c>; throws naming the option when it is missing.</summary>
+    /// <summary>
+    /// The text after <c>--name</c>; throws naming the option when it is missing.
+    /// </summary>
     public static string Text(string[] args, string name)
     {
         int i = Array.IndexOf(args, "--" + name);

@@ -39,7 +39,8 @@ internal static class DecodeThroughput
             .Where(u => d.TestItems[u].Length > 0).Take(users).ToArray();
 
         // One untimed batch warms the JIT and the buffers, as the peer does.
-        recommender.Recommend(ids.AsSpan(0, Math.Min(batch, ids.Length)), RecommendationSplit.Test, 10);
+        recommender.Recommend(ids.AsSpan(0, Math.Min(batch, ids.Length)),
+            RecommendationSplit.Test, 10);
         var watch = Stopwatch.StartNew();
         IReadOnlyList<UserRecommendations> all =
             recommender.Recommend(ids, RecommendationSplit.Test, 10);

@@ -132,7 +132,8 @@ public class ElementwiseBenchmark
                 k.DropoutForward(_x, (long)Rows * C, new DropoutSpec(0.1f, 1, 2, 3), _z);
                 break;
             case MemoryOp.CrossEntropyStatistics:
-                k.CrossEntropyStatistics(_x, _targets, Rows, 4096, 0, _mean, _rstd, _z.Slice(0, Rows));
+                k.CrossEntropyStatistics(_x, _targets, Rows, 4096, 0, _mean, _rstd,
+                    _z.Slice(0, Rows));
                 break;
             default:
                 k.AdamW(_w, _b, _m, _v, 4L * C * C,

@@ -18,19 +18,23 @@ public sealed class TrainCommands
         TrainOptions train,
         [Option("resume", Description = "continue the run in --output from its newest checkpoint")]
         bool resume = false) =>
-        CliRunner.Run("pretrain", common.Debug, () => Train(common, train, CorpusStage.Pretrain, resume));
+        CliRunner.Run("pretrain", common.Debug,
+            () => Train(common, train, CorpusStage.Pretrain, resume));
 
     /// <summary>Fine-tunes on user → item paths.</summary>
-    [Command("finetune", Description = "fine-tune on user→item paths (from --pre-model-path or scratch)")]
+    [Command("finetune",
+        Description = "fine-tune on user→item paths (from --pre-model-path or scratch)")]
     public int Finetune(
         CommonOptions common,
         TrainOptions train,
         [Option("resume", Description = "continue the run in --output from its newest checkpoint")]
         bool resume = false) =>
-        CliRunner.Run("finetune", common.Debug, () => Train(common, train, CorpusStage.Finetune, resume));
+        CliRunner.Run("finetune", common.Debug,
+            () => Train(common, train, CorpusStage.Finetune, resume));
 
     /// <summary>Writes a path corpus.</summary>
-    [Command("sample", Description = "sample a path corpus (pretrain walks or finetune paths) to a file")]
+    [Command("sample",
+        Description = "sample a path corpus (pretrain walks or finetune paths) to a file")]
     public int Sample(
         CommonOptions common,
         TrainOptions train,
@@ -43,7 +47,8 @@ public sealed class TrainCommands
             {
                 "pretrain" => CorpusStage.Pretrain,
                 "finetune" => CorpusStage.Finetune,
-                _ => throw new ConfigException($"--stage: expected pretrain or finetune, found '{stage}'"),
+                _ => throw new ConfigException(
+                    $"--stage: expected pretrain or finetune, found '{stage}'"),
             };
             RunContext run = RunContext.Create(Resolve(common, train));
             run.EnsureCorpus(which, to ?? train.Corpus ?? run.CorpusCachePath(which), reuse: false);
@@ -59,11 +64,13 @@ public sealed class TrainCommands
     public int Tune(
         CommonOptions common,
         TrainOptions train,
-        [Argument(Description = "hopwise params file: `name choice [..]` / `name uniform lo,hi` lines")]
+        [Argument(Description = "hopwise params file: `name choice [..]` / " +
+            "`name uniform lo,hi` lines")]
         string paramsFile,
         [Option("algo", Description = "exhaustive (grid, default) | random | bayes (TPE)")]
         string algo = "exhaustive",
-        [Option("max-evals", Description = "trials at most (default: the whole grid; 10 for random/bayes)")]
+        [Option("max-evals",
+            Description = "trials at most (default: the whole grid; 10 for random/bayes)")]
         int? maxEvals = null,
         [Option("search-seed", Description = "seed of the random/bayes draws (default: --seed)")]
         int? searchSeed = null,
@@ -88,7 +95,8 @@ public sealed class TrainCommands
             Data.Dataset dataset = Data.Dataset.Load(
                 DatasetConfig.Location(config), DatasetConfig.Options(config));
             string output = common.Output ?? Path.Combine(
-                runConfig.CheckpointDir, $"KGGLM-tune-{dataset.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
+                runConfig.CheckpointDir,
+                $"KGGLM-tune-{dataset.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
             using IKernels kernels = Backend.Create(
                 runConfig.Device, runConfig.EffectiveThreads, out string device);
             using var reporter = new ConsoleReporter(Path.Combine(output, "tune.log"));
@@ -99,7 +107,8 @@ public sealed class TrainCommands
                 e.Cancel = true;
                 cancel.Cancel();
                 Console.Error.WriteLine(
-                    "interrupt: stopping after the current step; finished trials stay in study.json");
+                    "interrupt: stopping after the current step; finished trials stay in " +
+                    "study.json");
             };
             Console.CancelKeyPress += onCancel;
             try
@@ -123,7 +132,8 @@ public sealed class TrainCommands
         });
 
     /// <summary>A training stage from the command line: config table, run, exit code.</summary>
-    internal static int Train(CommonOptions common, TrainOptions train, CorpusStage stage, bool resume)
+    internal static int Train(CommonOptions common, TrainOptions train, CorpusStage stage,
+        bool resume)
     {
         ResolvedConfig config = Resolve(common, train);
         RunContext run = RunContext.Create(config);
@@ -163,13 +173,15 @@ public sealed class TrainCommands
         {
             e.Cancel = true;
             cancel.Cancel();
-            Console.Error.WriteLine("interrupt: finishing the current step and saving a checkpoint");
+            Console.Error.WriteLine(
+                "interrupt: finishing the current step and saving a checkpoint");
         };
         Console.CancelKeyPress += onCancel;
         try
         {
             TrainingResult result = TrainingRun.Run(
-                config, run.Dataset, stage, kernels, output, resume, reporter, cancel.Token, corpus);
+                config, run.Dataset, stage, kernels, output, resume, reporter, cancel.Token,
+                corpus);
             return result.Interrupted && cancel.IsCancellationRequested ? 130 : 0;
         }
         finally

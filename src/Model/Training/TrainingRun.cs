@@ -13,7 +13,9 @@ using Kgglm.Reporting;
 
 namespace Kgglm.Training;
 
-/// <summary>Receives what a training run reports (the CLI prints it; tests may collect it).</summary>
+/// <summary>
+/// Receives what a training run reports (the CLI prints it; tests may collect it).
+/// </summary>
 public interface ITrainingReporter
 {
     /// <summary>A line for the person watching (also written to the run's log).</summary>
@@ -86,7 +88,8 @@ public static class TrainingRun
         string? resumeFrom = resume ? Checkpoint.Newest(outputFolder) : null;
         if (resume && resumeFrom is null)
         {
-            throw new KgglmException($"--resume: {outputFolder} holds no checkpoint-N to resume from");
+            throw new KgglmException(
+                $"--resume: {outputFolder} holds no checkpoint-N to resume from");
         }
 
         string? warmStart = null;
@@ -119,9 +122,10 @@ public static class TrainingRun
         File.WriteAllText(Path.Combine(outputFolder, "config.yaml"), config.ToYaml());
 
         // 2. The network: resumed, warm-started from pre_model_path, or initialised.
-        using var model = new Gpt2(kernels, shape, Math.Min(train.MicroBatchSize, train.TrainBatchSize),
-            Vocabulary.Pad, train.VocabChunk);
-        using var optimizer = new AdamWOptimizer(kernels, model, train.WeightDecay, train.MaxGradNorm);
+        using var model = new Gpt2(kernels, shape,
+            Math.Min(train.MicroBatchSize, train.TrainBatchSize), Vocabulary.Pad, train.VocabChunk);
+        using var optimizer = new AdamWOptimizer(kernels, model, train.WeightDecay,
+            train.MaxGradNorm);
         TrainingProgress progress = TrainingProgress.Start;
         if (resumeFrom is not null)
         {
@@ -131,8 +135,9 @@ public static class TrainingRun
                 || state.DatasetFingerprint != CorpusBuilder.DatasetFingerprint(dataset))
             {
                 throw new KgglmException(
-                    $"--resume: {resumeFrom} is a {state.Stage} run of {state.DatasetName} with seed " +
-                    $"{state.Seed}; this is a {stageName} run of {dataset.Name} with seed {run.Seed}");
+                    $"--resume: {resumeFrom} is a {state.Stage} run of {state.DatasetName} " +
+                    $"with seed {state.Seed}; this is a {stageName} run of {dataset.Name} " +
+                    $"with seed {run.Seed}");
             }
 
             Checkpoint.LoadWeights(resumeFrom, kernels, model);
@@ -151,15 +156,18 @@ public static class TrainingRun
             WeightInit.Initialize(model, kernels, (ulong)run.Seed);
             if (stage != CorpusStage.Pretrain)
             {
-                reporter.Line("no pre_model_path: fine-tuning from random weights (this is PEARLM)");
+                reporter.Line(
+                    "no pre_model_path: fine-tuning from random weights (this is PEARLM)");
             }
         }
 
         // 3. The loop.
         using PathCorpusFile corpusData = PathCorpusFile.Open(corpusPath);
         int epochs = stage == CorpusStage.Pretrain ? train.PretrainEpochs : train.Epochs;
-        long stepsPerEpoch = TrainerSettings.StepsPerEpoch(corpusData.PathCount, train.TrainBatchSize);
-        var schedule = new LearningRateSchedule(train.LearningRate, train.WarmupSteps, stepsPerEpoch * epochs);
+        long stepsPerEpoch = TrainerSettings.StepsPerEpoch(corpusData.PathCount,
+            train.TrainBatchSize);
+        var schedule = new LearningRateSchedule(train.LearningRate, train.WarmupSteps,
+            stepsPerEpoch * epochs);
         var settings = new TrainerSettings(
             stageName, epochs, train.TrainBatchSize, model.MaxBatch, train.MaxSteps, train.SaveStep,
             schedule, (float)modelConfig.Dropout, (ulong)run.Seed);
@@ -167,13 +175,16 @@ public static class TrainingRun
         reporter.Line(
             $"{stageName}: {corpusData.PathCount:N0} paths, {stepsPerEpoch:N0} steps per epoch × " +
             $"{epochs} epochs = {stepsPerEpoch * epochs:N0} steps" +
-            (trainer.TotalSteps < stepsPerEpoch * epochs ? $", stopping after {trainer.TotalSteps:N0} (max_steps)" : string.Empty) +
-            $"; {model.Layout.Count:N0} parameters; batch {train.TrainBatchSize} in micro-batches of {model.MaxBatch}");
+            (trainer.TotalSteps < stepsPerEpoch * epochs
+                ? $", stopping after {trainer.TotalSteps:N0} (max_steps)"
+                : string.Empty) +
+            $"; {model.Layout.Count:N0} parameters; batch {train.TrainBatchSize} in " +
+            $"micro-batches of {model.MaxBatch}");
         if (schedule.NeverReachesPeak)
         {
             reporter.Line(
-                $"note: warmup_steps ({train.WarmupSteps}) exceeds the {schedule.TotalSteps} steps of " +
-                "this stage, so the learning rate never reaches its peak");
+                $"note: warmup_steps ({train.WarmupSteps}) exceeds the {schedule.TotalSteps} " +
+                "steps of this stage, so the learning rate never reaches its peak");
         }
 
         string lastCheckpoint = resumeFrom ?? string.Empty;
@@ -201,7 +212,8 @@ public static class TrainingRun
             : new List<double>();
         string bestFolder = Path.Combine(outputFolder, "best");
         using Recommender? validator = validate
-            ? new Recommender(kernels, model, dataset, RecommendationEvaluation.Options(generation, evaluation))
+            ? new Recommender(kernels, model, dataset,
+                RecommendationEvaluation.Options(generation, evaluation))
             : null;
         bool earlyStopped = false;
 
@@ -309,7 +321,8 @@ public static class TrainingRun
         }
 
         return new TrainingResult(
-            outputFolder, lastCheckpoint, end, interrupted, throughput.Count > 0 ? throughput.Average() : 0)
+            outputFolder, lastCheckpoint, end, interrupted,
+            throughput.Count > 0 ? throughput.Average() : 0)
         {
             ValidScores = validScores,
             Test = test,
@@ -326,12 +339,16 @@ public static class TrainingRun
         ulong sampling = CorpusBuilder.SamplingHash(s, stage, P, run.Seed);
         ulong data = CorpusBuilder.DatasetFingerprint(dataset);
         string name = string.Create(CultureInfo.InvariantCulture,
-            $"{dataset.Name}-{stage.ToString().ToLowerInvariant()}-{sampling:x16}-{data:x16}.paths");
+            $"{dataset.Name}-{stage.ToString().ToLowerInvariant()}-" +
+            $"{sampling:x16}-{data:x16}.paths");
         return Path.Combine(run.CheckpointDir, "corpora", name);
     }
 
-    /// <summary>The network shape: from the checkpoint when there is one, else the config.</summary>
-    private static Gpt2Shape Shape(ResolvedConfig config, ModelConfig m, Dataset d, string? checkpoint)
+    /// <summary>
+    /// The network shape: from the checkpoint when there is one, else the config.
+    /// </summary>
+    private static Gpt2Shape Shape(ResolvedConfig config, ModelConfig m, Dataset d,
+        string? checkpoint)
     {
         int channels = m.EmbeddingSize, heads = m.NumHeads, layers = m.NumLayers;
         if (checkpoint is not null)
@@ -346,8 +363,9 @@ public static class TrainingRun
                 if (config.Origin(key) != "default" && mine != theirs)
                 {
                     throw new ConfigException(
-                        $"key '{key}' is {mine} ({config.Origin(key)}) but checkpoint {checkpoint} " +
-                        $"has {theirs}; drop the setting or use a matching checkpoint");
+                        $"key '{key}' is {mine} ({config.Origin(key)}) but checkpoint " +
+                        $"{checkpoint} has {theirs}; drop the setting or use a matching " +
+                        "checkpoint");
                 }
             }
 
@@ -435,7 +453,8 @@ public static class TrainingRun
         if (p.Losses.Count > 0)
         {
             var plot = new LossCurvePlot { Title = $"KGGLM {stage} loss" };
-            plot.Add("train loss", Enumerable.Range(1, p.Losses.Count).Select(i => (double)i).ToList(),
+            plot.Add("train loss",
+                Enumerable.Range(1, p.Losses.Count).Select(i => (double)i).ToList(),
                 p.Losses.ToList());
             plot.SavePng(Path.Combine(folder, "loss_curve.png"));
         }

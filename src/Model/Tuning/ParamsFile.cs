@@ -117,7 +117,8 @@ public static class ParamsFile
                     string[] parts = value.Split(',');
                     var numbers = new double[parts.Length];
                     if (parts.Length != count || parts.Select((t, j) =>
-                            ConfigResolver.TryParseFloat(t, out numbers[j]) && double.IsFinite(numbers[j]))
+                            ConfigResolver.TryParseFloat(t, out numbers[j])
+                                && double.IsFinite(numbers[j]))
                             .Any(ok => !ok))
                     {
                         throw new TuneException(
@@ -132,7 +133,8 @@ public static class ParamsFile
 
                     if (count == 3 && numbers[2] <= 0)
                     {
-                        throw new TuneException($"{where}: quniform step q must be > 0, found {parts[2]}");
+                        throw new TuneException(
+                            $"{where}: quniform step q must be > 0, found {parts[2]}");
                     }
 
                     ParamKind kind = type switch
@@ -164,7 +166,8 @@ public static class ParamsFile
     {
         if (value.Length < 2 || value[0] != '[' || value[^1] != ']')
         {
-            throw new TuneException($"{where}: choice expects a list like [v1,v2], found '{value}'");
+            throw new TuneException(
+                $"{where}: choice expects a list like [v1,v2], found '{value}'");
         }
 
         var items = new List<string>();

@@ -22,11 +22,14 @@ public interface ISearchAlgorithm
 /// <summary>Builds the algorithm named by <c>--algo</c>.</summary>
 public static class SearchAlgorithms
 {
-    /// <summary>Trials of random and bayes searches without <c>--max-evals</c> (hopwise's 10).</summary>
+    /// <summary>
+    /// Trials of random and bayes searches without <c>--max-evals</c> (hopwise's 10).
+    /// </summary>
     public const int DefaultEvals = 10;
 
     /// <summary>The algorithm <paramref name="name"/> over <paramref name="space"/>.</summary>
-    public static ISearchAlgorithm Create(string name, SearchSpace space, int seed, int? maxEvals) =>
+    public static ISearchAlgorithm Create(string name, SearchSpace space, int seed,
+        int? maxEvals) =>
         name switch
         {
             "exhaustive" => new ExhaustiveSearch(space),

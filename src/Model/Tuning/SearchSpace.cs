@@ -19,7 +19,9 @@ public enum ParamKind
     LogUniform,
 }
 
-/// <summary>One tuned parameter: a config key and the distribution its trial values come from.</summary>
+/// <summary>
+/// One tuned parameter: a config key and the distribution its trial values come from.
+/// </summary>
 /// <param name="Name">The config key (hopwise name, dotted when nested).</param>
 /// <param name="Kind">The distribution.</param>
 /// <param name="Choices">Choice: the values as YAML text, in file order.</param>
@@ -54,7 +56,8 @@ public sealed record SearchParam(
         _ => Invariant($"{Name} loguniform {Low},{High}"),
     };
 
-    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private static string Invariant(FormattableString s) =>
+        s.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>One trial's parameter values (YAML text), in the params file's order.</summary>
@@ -69,7 +72,8 @@ public sealed record ParamSet(IReadOnlyList<KeyValuePair<string, string>> Values
         Values.Select(v => new ConfigOverride(v.Key, v.Value, $"{origin} {v.Key}"));
 
     /// <summary><c>name=value, ...</c>: how trials are printed and compared.</summary>
-    public override string ToString() => string.Join(", ", Values.Select(v => $"{v.Key}={v.Value}"));
+    public override string ToString() =>
+        string.Join(", ", Values.Select(v => $"{v.Key}={v.Value}"));
 }
 
 /// <summary>Every tuned parameter of a study, as read from a params file.</summary>
@@ -81,7 +85,8 @@ public sealed record SearchSpace(IReadOnlyList<SearchParam> Params, string Sourc
     public bool IsGrid => Params.All(p => p.Kind == ParamKind.Choice);
 
     /// <summary>Combinations of the grid (the product of the choice counts).</summary>
-    public long GridSize => Params.Aggregate(1L, (n, p) => checked(n * Math.Max(1, p.Choices.Count)));
+    public long GridSize =>
+        Params.Aggregate(1L, (n, p) => checked(n * Math.Max(1, p.Choices.Count)));
 
     /// <summary>
     /// The <paramref name="index"/>-th grid combination, the last parameter varying fastest (as

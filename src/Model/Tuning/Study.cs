@@ -12,7 +12,9 @@ public enum TrialStatus
     /// <summary>Trained and scored.</summary>
     Ok,
 
-    /// <summary>Raised an error (bad input for this combination, divergence); the search went on.</summary>
+    /// <summary>
+    /// Raised an error (bad input for this combination, divergence); the search went on.
+    /// </summary>
     Failed,
 
     /// <summary>A combination the model cannot build (e.g. heads not dividing the width).</summary>
@@ -67,13 +69,17 @@ public sealed class Study
     /// <summary>Finished trials, by number.</summary>
     public List<TrialRecord> Trials { get; } = [];
 
-    /// <summary>The ok trial with the highest valid score (the lowest number on ties), or null.</summary>
+    /// <summary>
+    /// The ok trial with the highest valid score (the lowest number on ties), or null.
+    /// </summary>
     public TrialRecord? Best => Trials
         .Where(t => t.Status == TrialStatus.Ok && t.ValidScore is double s && double.IsFinite(s))
         .OrderByDescending(t => t.ValidScore!.Value).ThenBy(t => t.Number)
         .FirstOrDefault();
 
-    /// <summary>Writes <c>study.json</c>, <c>trials.csv</c> and <c>valid_per_trial.png</c>.</summary>
+    /// <summary>
+    /// Writes <c>study.json</c>, <c>trials.csv</c> and <c>valid_per_trial.png</c>.
+    /// </summary>
     public void Save(string folder)
     {
         Directory.CreateDirectory(folder);
@@ -105,23 +111,28 @@ public sealed class Study
             using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
             JsonElement root = doc.RootElement;
             var study = new Study(
-                root.GetProperty("algorithm").GetString()!, root.GetProperty("search_seed").GetInt32(),
+                root.GetProperty("algorithm").GetString()!,
+                root.GetProperty("search_seed").GetInt32(),
                 root.GetProperty("valid_metric").GetString()!,
                 [.. root.GetProperty("space").EnumerateArray().Select(e => e.GetString()!)]);
             foreach (JsonElement t in root.GetProperty("trials").EnumerateArray())
             {
                 var values = t.GetProperty("params").EnumerateObject()
-                    .Select(p => new KeyValuePair<string, string>(p.Name, p.Value.GetString()!)).ToList();
+                    .Select(p => new KeyValuePair<string, string>(p.Name, p.Value.GetString()!))
+                    .ToList();
                 var test = t.GetProperty("test").EnumerateObject().ToDictionary(
                     p => p.Name,
-                    p => p.Value.ValueKind == JsonValueKind.Null ? double.NaN : p.Value.GetDouble());
+                    p => p.Value.ValueKind == JsonValueKind.Null
+                        ? double.NaN
+                        : p.Value.GetDouble());
                 JsonElement score = t.GetProperty("valid_score");
                 study.Trials.Add(new TrialRecord(
                     t.GetProperty("number").GetInt32(), new ParamSet(values),
                     Enum.Parse<TrialStatus>(t.GetProperty("status").GetString()!, ignoreCase: true),
                     t.GetProperty("error").GetString(),
                     score.ValueKind == JsonValueKind.Null ? null : score.GetDouble(), test,
-                    t.GetProperty("seconds").GetDouble(), t.GetProperty("pretrain_reused").GetBoolean(),
+                    t.GetProperty("seconds").GetDouble(),
+                    t.GetProperty("pretrain_reused").GetBoolean(),
                     t.GetProperty("pretrain").GetString()));
             }
 
@@ -222,8 +233,10 @@ public sealed class Study
         {
             sb.AppendJoin(',', [
                 Invariant(t.Number), t.Status.ToString().ToLowerInvariant(),
-                .. names.Select(n => Csv(t.Params.Values.FirstOrDefault(v => v.Key == n).Value ?? "")),
-                Score(t.ValidScore), .. tests.Select(n => Score(t.Test.GetValueOrDefault(n, double.NaN))),
+                .. names.Select(n =>
+                    Csv(t.Params.Values.FirstOrDefault(v => v.Key == n).Value ?? "")),
+                Score(t.ValidScore),
+                .. tests.Select(n => Score(t.Test.GetValueOrDefault(n, double.NaN))),
                 Invariant(Math.Round(t.Seconds, 2)), t.PretrainReused ? "true" : "false",
                 Csv(t.Error ?? string.Empty),
             ]).Append('\n');
@@ -288,7 +301,8 @@ public sealed class Study
     private static string Score(double? v) =>
         v is double d && double.IsFinite(d) ? d.ToString("F4", CultureInfo.InvariantCulture) : "";
 
-    private static string Invariant(IFormattable v) => v.ToString(null, CultureInfo.InvariantCulture);
+    private static string Invariant(IFormattable v) =>
+        v.ToString(null, CultureInfo.InvariantCulture);
 
     private static string Csv(string s) => s.IndexOfAny([',', '"', '\n']) >= 0
         ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""

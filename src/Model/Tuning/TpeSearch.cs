@@ -46,7 +46,8 @@ public sealed class TpeSearch(SearchSpace space, int seed, int startup) : ISearc
 
         // Best first; ties by trial number so the split never depends on the record order.
         var scored = finished
-            .Where(t => t.Status == TrialStatus.Ok && t.ValidScore is double s && double.IsFinite(s))
+            .Where(t => t.Status == TrialStatus.Ok && t.ValidScore is double s
+                && double.IsFinite(s))
             .OrderByDescending(t => t.ValidScore!.Value).ThenBy(t => t.Number)
             .ToList();
         if (scored.Count < startup)
@@ -82,7 +83,9 @@ public sealed class TpeSearch(SearchSpace space, int seed, int startup) : ISearc
         return p.Kind == ParamKind.LogUniform ? Math.Log(v) : v;
     }
 
-    /// <summary>Categories: weights = prior 1 spread evenly + counts; argmax l/g of draws from l.</summary>
+    /// <summary>
+    /// Categories: weights = prior 1 spread evenly + counts; argmax l/g of draws from l.
+    /// </summary>
     internal static int ProposeChoice(int k, double[] good, double[] bad, Random rng)
     {
         double[] Weights(double[] xs)
@@ -120,7 +123,9 @@ public sealed class TpeSearch(SearchSpace space, int seed, int startup) : ISearc
         return best;
     }
 
-    /// <summary>Reals in [low, high]: truncated Parzen mixtures; argmax l/g of draws from l.</summary>
+    /// <summary>
+    /// Reals in [low, high]: truncated Parzen mixtures; argmax l/g of draws from l.
+    /// </summary>
     internal static double ProposeNumeric(double low, double high, double[] good, double[] bad,
         Random rng)
     {
@@ -163,7 +168,8 @@ public sealed class TpeSearch(SearchSpace space, int seed, int startup) : ISearc
                 double left = i > 0 ? mu[i] - mu[i - 1] : double.NegativeInfinity;
                 double right = i < mu.Length - 1 ? mu[i + 1] - mu[i] : double.NegativeInfinity;
                 double gap = Math.Max(left, right);
-                sigma[i] = Math.Clamp(double.IsFinite(gap) ? gap : priorSigma, minSigma, priorSigma);
+                sigma[i] = Math.Clamp(double.IsFinite(gap) ? gap : priorSigma, minSigma,
+                    priorSigma);
             }
 
             // The prior keeps its own width, wherever sorting put it.
@@ -198,13 +204,16 @@ public sealed class TpeSearch(SearchSpace space, int seed, int startup) : ISearc
                 double s = Sigma[i];
                 double mass = Phi((High - Mu[i]) / s) - Phi((Low - Mu[i]) / s);
                 double z = (x - Mu[i]) / s;
-                sum += Math.Exp(-0.5 * z * z) / (s * Math.Sqrt(2 * Math.PI) * Math.Max(mass, 1e-12));
+                sum += Math.Exp(-0.5 * z * z)
+                    / (s * Math.Sqrt(2 * Math.PI) * Math.Max(mass, 1e-12));
             }
 
             return Math.Log(Math.Max(sum / Mu.Length, 1e-300));
         }
 
-        /// <summary>Standard normal CDF via erf (Abramowitz–Stegun 7.1.26, error &lt; 1.5e-7).</summary>
+        /// <summary>
+        /// Standard normal CDF via erf (Abramowitz–Stegun 7.1.26, error &lt; 1.5e-7).
+        /// </summary>
         private static double Phi(double z)
         {
             double x = Math.Abs(z) / Math.Sqrt(2);

@@ -123,10 +123,11 @@ public static class TuneRun
             study.Trials.Sort((a, b) => a.Number.CompareTo(b.Number));
             study.Save(outputFolder);
             reporter.Line(trial.Status == TrialStatus.Ok
-                ? FormattableString.Invariant(
-                    $"trial {trial.Number}: valid {validMetric} {trial.ValidScore:F4} in {trial.Seconds:F1} s")
+                ? FormattableString.Invariant($"trial {trial.Number}: valid {validMetric} ")
+                    + FormattableString.Invariant($"{trial.ValidScore:F4} in {trial.Seconds:F1} s")
                     + (study.Best == trial ? " (current best)" : "")
-                : $"trial {trial.Number} {trial.Status.ToString().ToLowerInvariant()}: {trial.Error}");
+                : $"trial {trial.Number} {trial.Status.ToString().ToLowerInvariant()}: " +
+                    $"{trial.Error}");
         }
 
         study.Save(outputFolder);
@@ -161,8 +162,8 @@ public static class TuneRun
         {
             throw new TuneException(
                 $"--resume: {path} is a {study.Algorithm} study (seed {study.SearchSeed}, " +
-                $"{study.ValidMetric}) over [{string.Join("; ", study.Space)}]; this command asks " +
-                $"for {algorithm} (seed {options.SearchSeed}, {metric}) over " +
+                $"{study.ValidMetric}) over [{string.Join("; ", study.Space)}]; " +
+                $"this command asks for {algorithm} (seed {options.SearchSeed}, {metric}) over " +
                 $"[{string.Join("; ", space)}]");
         }
 
@@ -207,7 +208,8 @@ public static class TuneRun
             // killed midway resumes from its newest checkpoint.
             if (failedPretrains.TryGetValue(pretrainName, out string? earlier))
             {
-                return Record(TrialStatus.Failed, "pre-training failed in an earlier trial: " + earlier,
+                return Record(TrialStatus.Failed,
+                    "pre-training failed in an earlier trial: " + earlier,
                     pretrain: pretrainName);
             }
 
@@ -232,7 +234,8 @@ public static class TuneRun
             }
 
             ResolvedConfig finetune = config.With(
-                [new ConfigOverride("pre_model_path", Quote(Path.GetFullPath(pretrainFolder)), "tune")]);
+                [new ConfigOverride("pre_model_path", Quote(Path.GetFullPath(pretrainFolder)),
+                    "tune")]);
             TrainingResult ft = TrainingRun.Run(finetune, dataset, CorpusStage.Finetune, kernels,
                 Path.Combine(trialFolder, "finetune"), false, reporter, cancel);
             StopIfInterrupted(ft, cancel);
@@ -240,9 +243,10 @@ public static class TuneRun
             {
                 // Validation runs at the end of every eval_step epochs, so a max_steps cut
                 // inside the first epoch leaves nothing to score the trial on.
-                return Record(TrialStatus.Failed, $"fine-tuning stopped at step {ft.Progress.Step} " +
-                    "with no valid score: it validates at the end of every eval_step epochs (raise " +
-                    "max_steps), on a non-empty valid split, with valid_metric among the metrics",
+                return Record(TrialStatus.Failed,
+                    $"fine-tuning stopped at step {ft.Progress.Step} with no valid score: " +
+                    "it validates at the end of every eval_step epochs (raise max_steps), " +
+                    "on a non-empty valid split, with valid_metric among the metrics",
                     reused: reused, pretrain: pretrainName);
             }
 

@@ -22,7 +22,8 @@ public sealed class WholeEvaluationTests(SliceDataset slice) : IClassFixture<Sli
         Dataset d = slice.Data;
         Vocabulary v = d.Vocabulary;
         using var k = new CpuKernels(2);
-        var shape = new Gpt2Shape(v.Count, 9, 32, 4, 2, new TypeTokenIds(v.TypeS, v.TypeE, v.TypeR), 0f);
+        var shape = new Gpt2Shape(v.Count, 9, 32, 4, 2, new TypeTokenIds(v.TypeS, v.TypeE, v.TypeR),
+            0f);
         using var model = new Gpt2(k, shape, 1, Vocabulary.Pad, training: false);
         WeightInit.Initialize(model, k, 3);
         ResolvedConfig config = ConfigResolver.Resolve([], []);
@@ -32,7 +33,8 @@ public sealed class WholeEvaluationTests(SliceDataset slice) : IClassFixture<Sli
         (MetricResults metrics, IReadOnlyList<UserRecommendations> all) =
             RecommendationEvaluation.Run(recommender, split, EvaluationConfig.From(config));
         ItemSets positives = split == EvaluationSplit.Valid ? d.ValidItems : d.TestItems;
-        Assert.Equal(Enumerable.Range(1, d.Users.Count - 1).Count(u => positives[u].Length > 0), all.Count);
+        Assert.Equal(Enumerable.Range(1, d.Users.Count - 1).Count(u => positives[u].Length > 0),
+            all.Count);
         Assert.Contains("ndcg@10", metrics.Keys);
         int paths = 0;
         foreach (UserRecommendations r in all)
@@ -48,12 +50,14 @@ public sealed class WholeEvaluationTests(SliceDataset slice) : IClassFixture<Sli
                 for (int h = 0; h < p.Relations.Length; h++)
                 {
                     Assert.True(d.Graph.HasEdge(p.Nodes[h], p.Relations[h], p.Nodes[h + 1]),
-                        $"user {r.User}: hop {h} of {string.Join(" ", p.Nodes)} is not a train edge");
+                        $"user {r.User}: hop {h} of {string.Join(" ", p.Nodes)} " +
+                        "is not a train edge");
                 }
 
                 bool seen = d.TrainItems.Contains(r.User, item.Item)
                     || (split == EvaluationSplit.Test && d.ValidItems.Contains(r.User, item.Item));
-                Assert.False(seen, $"user {r.User} was recommended item {item.Item} from its history");
+                Assert.False(seen,
+                    $"user {r.User} was recommended item {item.Item} from its history");
                 paths++;
             }
         }

@@ -3,7 +3,9 @@ using Kgglm.Tuning;
 
 namespace Kgglm.Tests.Tuning;
 
-/// <summary>hopwise's params-file format, the grid and the search algorithms (no training).</summary>
+/// <summary>
+/// hopwise's params-file format, the grid and the search algorithms (no training).
+/// </summary>
 public sealed class ParamsFileTests
 {
     private static readonly string[] SeedExample =
@@ -79,7 +81,8 @@ public sealed class ParamsFileTests
     {
         SearchSpace space = ParamsFile.Parse(
             ["num_layers choice [1,2]", "dropout uniform 0,0.5"], "p.hyper");
-        var e = Assert.Throws<TuneException>(() => SearchAlgorithms.Create("exhaustive", space, 1, null));
+        var e = Assert.Throws<TuneException>(
+            () => SearchAlgorithms.Create("exhaustive", space, 1, null));
         Assert.Contains("dropout is not", e.Message, StringComparison.Ordinal);
         Assert.Throws<TuneException>(() => SearchAlgorithms.Create("anneal", space, 1, null));
     }
@@ -119,9 +122,12 @@ public sealed class ParamsFileTests
             double score = 1 - dropout - (layers == 2 ? 0 : 0.3);
             history.Add(new TrialRecord(n, new ParamSet(
             [
-                new("dropout", dropout.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
-                new("num_layers", layers.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                new("learning_rate", lr.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
+                new("dropout",
+                    dropout.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
+                new("num_layers",
+                    layers.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new("learning_rate",
+                    lr.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
             ]), TrialStatus.Ok, null, score, new Dictionary<string, double>(), 1, false, null));
         }
 
@@ -130,9 +136,11 @@ public sealed class ParamsFileTests
         var tpe = new TpeSearch(space, 11, startup: 5);
         var proposals = Enumerable.Range(31, 40).Select(i => tpe.Propose(i, history)).ToList();
         Assert.Equal(proposals.Select(p => p.ToString()),
-            Enumerable.Range(31, 40).Select(i => new TpeSearch(space, 11, 5).Propose(i, history).ToString()));
+            Enumerable.Range(31, 40).Select(i =>
+                new TpeSearch(space, 11, 5).Propose(i, history).ToString()));
         Assert.NotEqual(proposals.Select(p => p.ToString()),
-            Enumerable.Range(31, 40).Select(i => new TpeSearch(space, 12, 5).Propose(i, history).ToString()));
+            Enumerable.Range(31, 40).Select(i =>
+                new TpeSearch(space, 12, 5).Propose(i, history).ToString()));
         proposals.ForEach(CheckBounds);
 
         // The model prefers the good region: far more two-layer proposals than a third, and a

@@ -34,10 +34,12 @@ public sealed class TuneRunTests(SliceDataset slice, ITestOutputHelper output)
             resumed.Trials.Select(t => t.Params.ToString()));
         Assert.Equal(straight.Best!.Number, resumed.Best!.Number);
         Assert.Equal(straight.Best.ValidScore, resumed.Best.ValidScore);
-        Assert.Equal(straight.Trials.Select(t => t.ValidScore), resumed.Trials.Select(t => t.ValidScore));
+        Assert.Equal(straight.Trials.Select(t => t.ValidScore),
+            resumed.Trials.Select(t => t.ValidScore));
 
         // The resumed study kept the first run's trials (their times prove they were not rerun).
-        Assert.Equal(first.Trials.Select(t => t.Seconds), resumed.Trials.Take(2).Select(t => t.Seconds));
+        Assert.Equal(first.Trials.Select(t => t.Seconds),
+            resumed.Trials.Take(2).Select(t => t.Seconds));
 
         // The files of the report.
         string folder = _tmp.File("stopped");
@@ -82,7 +84,8 @@ public sealed class TuneRunTests(SliceDataset slice, ITestOutputHelper output)
         // The first optimiser step of the study raises, as a divergence would: the tiny model
         // does not diverge reliably in a few steps, and any KgglmException must be handled alike.
         var reporter = new NullReporter { FailOnStep = 1 };
-        Study study = Run(["learning_rate choice [1e-2,1e-3]"], "fail", new TuneOptions(), reporter);
+        Study study = Run(["learning_rate choice [1e-2,1e-3]"], "fail", new TuneOptions(),
+            reporter);
         output.WriteLine(study.Summary());
         Assert.Equal(2, study.Trials.Count);
         Assert.Equal(TrialStatus.Failed, study.Trials[0].Status);
@@ -92,7 +95,8 @@ public sealed class TuneRunTests(SliceDataset slice, ITestOutputHelper output)
         Assert.Contains("failed: training diverged", study.Summary(), StringComparison.Ordinal);
     }
 
-    private Study Run(string[] lines, string name, TuneOptions options, NullReporter? reporter = null)
+    private Study Run(string[] lines, string name, TuneOptions options,
+        NullReporter? reporter = null)
     {
         SearchSpace space = ParamsFile.Parse(lines, "test.hyper");
         using var kernels = new CpuKernels(2);
