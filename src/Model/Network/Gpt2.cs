@@ -24,6 +24,7 @@ public sealed class Gpt2 : IDisposable
     private readonly IKernels _k;
     private readonly int _maxB;
     private readonly int _vocabChunk;
+    private readonly int _headRows;
     private readonly int _ignoreId;
     private readonly LayerTensors[] _p;
     private readonly LayerTensors[] _g;
@@ -63,7 +64,7 @@ public sealed class Gpt2 : IDisposable
     /// passes only).</param>
     public Gpt2(
         IKernels kernels, Gpt2Shape shape, int maxBatch, int ignoreId, int vocabChunk = 0,
-        bool training = true)
+        bool training = true, int headRows = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         _k = kernels;
@@ -108,13 +109,15 @@ public sealed class Gpt2 : IDisposable
         // reads T = Positions - 1 tokens of each path: the last token is only ever a target, and
         // with causal attention it cannot change the loss of any earlier position.
         _T = shape.Positions - 1;
+        int rows = maxBatch * _T;
+        _headRows = headRows > 0 ? Math.Min(headRows, rows) : Math.Max(1, (rows + 1) / 2);
         int T = _T, C = shape.Channels, NH = shape.Heads;
         long bt = (long)maxBatch * T, btc = bt * C;
         static long P(long n) => DeviceArena.Padded(n);
         long perLayer = P(3 * btc) + P((long)maxBatch * NH * T * T) + (3 * P(btc)) + P(4 * btc)
             + (4 * P(bt));
         long total = (L * perLayer) + (3 * P(bt)) + (7 * P(btc)) + (4 * P(bt))
-            + P(bt * _vocabChunk) + P(4 * btc) + (3 * P(bt));
+            + P((long)_headRows * _vocabChunk) + P(4 * btc) + (3 * P(bt));
         ActivationArena = kernels.CreateArena("activations", total);
         DeviceArena a = ActivationArena;
         _tokens = a.AllocateInt(bt);
@@ -134,7 +137,7 @@ public sealed class Gpt2 : IDisposable
         _lnf = a.AllocateFloat(btc);
         _lnfMean = a.AllocateFloat(bt);
         _lnfRstd = a.AllocateFloat(bt);
-        _logits = a.AllocateFloat(bt * _vocabChunk);
+        _logits = a.AllocateFloat((long)_headRows * _vocabChunk);
         _rowMax = a.AllocateFloat(bt);
         _rowSum = a.AllocateFloat(bt);
         _targetLogit = a.AllocateFloat(bt);
@@ -228,16 +231,16 @@ public sealed class Gpt2 : IDisposable
         }
 
         int B = paths.Length / P;
+        if (backward && !Training)
+        {
+            throw new InvalidOperationException("backward on an inference-only network");
+        }
+
         PrepareInputs(paths, B);
-        double loss = Forward(B, dropout);
+        double loss = Forward(B, dropout, backward, lossScale);
         if (backward)
         {
-            if (!Training)
-            {
-                throw new InvalidOperationException("backward on an inference-only network");
-            }
-
-            Backward(B, lossScale, dropout);
+            Backward(B, dropout);
         }
 
         return loss;
@@ -277,7 +280,7 @@ public sealed class Gpt2 : IDisposable
         }
     }
 
-    private double Forward(int B, MicroBatchDropout drop)
+    private double Forward(int B, MicroBatchDropout drop, bool backward, float lossScale)
     {
         int T = _T, C = Shape.Channels, NH = Shape.Heads, V = Shape.VocabSize;
         int bt = B * T;
@@ -314,17 +317,63 @@ public sealed class Gpt2 : IDisposable
 
         _k.LayerNormForward(x, _lnfW, _lnfB, bt, C, _lnf, _lnfMean, _lnfRstd);
 
-        // Pass 1 of the fused cross-entropy: running log-sum-exp over vocabulary chunks.
-        IntTensor targets = _targets.Slice(0, bt);
-        for (int v0 = 0; v0 < V; v0 += _vocabChunk)
+        return Head(bt, backward, lossScale);
+    }
+
+    /// <summary>
+    /// The tied head and the loss, over row chunks of at most <c>_headRows</c> so that the
+    /// logits held at once are [headRows, vocabChunk], not [B·T, V]. Per row chunk: pass 1
+    /// folds each vocabulary chunk's logits into running row statistics (log-sum-exp); then,
+    /// when training, pass 2 turns them into dLogits = scale·(softmax − onehot) (recomputing the
+    /// logits only when the vocabulary took several chunks), dLnf = dLogits·wte and
+    /// dWte += dLogitsᵀ·lnf. Row chunks never change a result: rows are independent, and
+    /// dWte's chain over rows continues in order from one chunk to the next.
+    /// </summary>
+    private double Head(int bt, bool backward, float lossScale)
+    {
+        int C = Shape.Channels, V = Shape.VocabSize;
+        bool singleChunk = _vocabChunk >= V;
+        for (int r0 = 0; r0 < bt; r0 += _headRows)
         {
-            int vc = Math.Min(_vocabChunk, V - v0);
-            Tensor logits = _logits.Slice(0, (long)bt * vc);
-            _k.MatMulNT(_lnf, _wte.Slice((long)v0 * C, (long)vc * C), bt, C, vc, logits, false);
-            _k.CrossEntropyStatistics(logits, targets, bt, vc, v0, _rowMax, _rowSum, _targetLogit);
+            int rc = Math.Min(_headRows, bt - r0);
+            Tensor lnf = _lnf.Slice((long)r0 * C, (long)rc * C);
+            IntTensor targets = _targets.Slice(r0, rc);
+            Tensor rowMax = _rowMax.Slice(r0, rc), rowSum = _rowSum.Slice(r0, rc);
+            Tensor targetLogit = _targetLogit.Slice(r0, rc);
+            for (int v0 = 0; v0 < V; v0 += _vocabChunk)
+            {
+                int vc = Math.Min(_vocabChunk, V - v0);
+                Tensor logits = _logits.Slice(0, (long)rc * vc);
+                _k.MatMulNT(lnf, _wte.Slice((long)v0 * C, (long)vc * C), rc, C, vc, logits, false);
+                _k.CrossEntropyStatistics(logits, targets, rc, vc, v0, rowMax, rowSum, targetLogit);
+            }
+
+            _k.CrossEntropyLoss(
+                rowMax, rowSum, targetLogit, targets, rc, _ignoreId, _losses.Slice(r0, rc));
+            if (!backward)
+            {
+                continue;
+            }
+
+            Tensor dLnf = _dLnf.Slice((long)r0 * C, (long)rc * C);
+            for (int v0 = 0; v0 < V; v0 += _vocabChunk)
+            {
+                int vc = Math.Min(_vocabChunk, V - v0);
+                Tensor logits = _logits.Slice(0, (long)rc * vc);
+                Tensor wteChunk = _wte.Slice((long)v0 * C, (long)vc * C);
+                if (!singleChunk)
+                {
+                    _k.MatMulNT(lnf, wteChunk, rc, C, vc, logits, false);
+                }
+
+                _k.CrossEntropyBackward(
+                    logits, rowMax, rowSum, targets, rc, vc, v0, lossScale, _ignoreId, logits);
+                _k.MatMulNN(logits, wteChunk, default, rc, vc, C, dLnf, accumulate: v0 > 0);
+                _k.MatMulTN(
+                    logits, lnf, vc, rc, C, _dWte.Slice((long)v0 * C, (long)vc * C), true);
+            }
         }
 
-        _k.CrossEntropyLoss(_rowMax, _rowSum, _targetLogit, targets, bt, _ignoreId, _losses);
         _k.Download(_losses.Slice(0, bt), _hostLosses.AsSpan(0, bt));
         double sum = 0;
         for (int i = 0; i < bt; i++)
@@ -335,32 +384,14 @@ public sealed class Gpt2 : IDisposable
         return sum;
     }
 
-    private void Backward(int B, float lossScale, MicroBatchDropout drop)
+    private void Backward(int B, MicroBatchDropout drop)
     {
         int T = _T, C = Shape.Channels, NH = Shape.Heads, V = Shape.VocabSize;
         int bt = B * T;
         long btc = (long)bt * C;
         IntTensor targets = _targets.Slice(0, bt);
 
-        // Pass 2 of the cross-entropy: dLogits = scale·(softmax − onehot) per chunk, then
-        // dLnf = Σ dLogits·wte and dWte += dLogitsᵀ·lnf (the tied head).
-        bool singleChunk = _vocabChunk >= V;
-        for (int v0 = 0; v0 < V; v0 += _vocabChunk)
-        {
-            int vc = Math.Min(_vocabChunk, V - v0);
-            Tensor logits = _logits.Slice(0, (long)bt * vc);
-            Tensor wteChunk = _wte.Slice((long)v0 * C, (long)vc * C);
-            if (!singleChunk)
-            {
-                _k.MatMulNT(_lnf, wteChunk, bt, C, vc, logits, false);
-            }
-
-            _k.CrossEntropyBackward(
-                logits, _rowMax, _rowSum, targets, bt, vc, v0, lossScale, _ignoreId, logits);
-            _k.MatMulNN(logits, wteChunk, default, bt, vc, C, _dLnf, accumulate: v0 > 0);
-            _k.MatMulTN(logits, _lnf, vc, bt, C, _dWte.Slice((long)v0 * C, (long)vc * C), true);
-        }
-
+        // The head's backward ran with the forward pass (see Head): dLnf and dWte are done.
         _k.Fill(0f, _dResidual.Slice(0, btc));
         Tensor xLast = _a.Length > 0 ? _a[^1].Res3 : _encoded;
         _k.LayerNormBackward(
