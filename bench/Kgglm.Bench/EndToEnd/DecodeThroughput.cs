@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Kgglm.Data;
 using Kgglm.Decoding;
+using Kgglm.Kernels;
 using Kgglm.Kernels.Cpu;
 using Kgglm.Network;
 
@@ -14,7 +15,7 @@ namespace Kgglm.Bench.EndToEnd;
 /// JSON line with sequences/s, seconds and peak RSS, to be read beside the peer's
 /// <c>generate</c> (bench/peer/generate.sh).
 /// Usage: <c>Kgglm.Bench generate [--users 943] [--beams 20] [--groups 5] [--threads 2]
-/// [--batch 32] [--dim 768 --layers 6 --heads 12]</c>.
+/// [--batch 32] [--dim 768 --layers 6 --heads 12] [--profile]</c>.
 /// </summary>
 internal static class DecodeThroughput
 {
@@ -27,7 +28,8 @@ internal static class DecodeThroughput
         int dim = Arg("dim", 768), layers = Arg("layers", 6), heads = Arg("heads", 12);
 
         Dataset d = Dataset.Load(DatasetLocator.FromName("ml-100k"));
-        using var k = new CpuKernels(threads);
+        IKernels engine = new CpuKernels(threads);
+        using IKernels k = args.Contains("--profile") ? new ProfilingKernels(engine) : engine;
         var shape = new Gpt2Shape(d.Vocabulary.Count, 9, dim, heads, layers,
             new TypeTokenIds(d.Vocabulary.TypeS, d.Vocabulary.TypeE, d.Vocabulary.TypeR), 0f);
         using var model = new Gpt2(k, shape, 1, Vocabulary.Pad, training: false);
@@ -41,6 +43,7 @@ internal static class DecodeThroughput
         // One untimed batch warms the JIT and the buffers, as the peer does.
         recommender.Recommend(ids.AsSpan(0, Math.Min(batch, ids.Length)),
             RecommendationSplit.Test, 10);
+        (k as ProfilingKernels)?.Reset();
         var watch = Stopwatch.StartNew();
         IReadOnlyList<UserRecommendations> all =
             recommender.Recommend(ids, RecommendationSplit.Test, 10);
@@ -61,6 +64,11 @@ internal static class DecodeThroughput
             ["peak_rss_mib"] = TrainThroughput.PeakRssMib(),
         };
         Console.WriteLine(JsonSerializer.Serialize(result));
+        if (k is ProfilingKernels p)
+        {
+            Console.Error.Write(p.Table());
+        }
+
         return 0;
     }
 }
