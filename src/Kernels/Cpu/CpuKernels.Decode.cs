@@ -50,6 +50,7 @@ public sealed unsafe partial class CpuKernels
         Need(lse, m, nameof(lse));
         DecodeJob j = _decodeJob;
         j.Kind = DecodeKind.LogSumExp;
+        j.Simd = Simd;
         j.P0 = CpuArena.Pointer(x);
         j.P1 = CpuArena.Pointer(lse);
         j.C = n;
@@ -94,6 +95,7 @@ public sealed unsafe partial class CpuKernels
         public int* I0;
         public int T, C, NH;
         public long Width;
+        public SimdLevel Simd;
 
         public override void Execute(int start, int end)
         {
@@ -103,7 +105,7 @@ public sealed unsafe partial class CpuKernels
                     Decode.AttentionForward(P0, T, C, NH, P1, Width, start, end, P2);
                     break;
                 case DecodeKind.LogSumExp:
-                    Decode.RowLogSumExp(P0, C, start, end, P1);
+                    Decode.RowLogSumExp(P0, C, start, end, P1, Simd);
                     break;
                 case DecodeKind.Gather:
                     Decode.GatherRows(P0, I0, Width, start, end, P1);

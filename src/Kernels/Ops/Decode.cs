@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Kgglm.Kernels.Cpu;
 
 namespace Kgglm.Kernels.Ops;
 
@@ -67,20 +69,68 @@ internal static unsafe class Decode
     }
 
     /// <summary>Rows [start, end) of x: [M, N]; lse: [M].</summary>
-    public static void RowLogSumExp(float* x, int N, int start, int end, float* lse)
+    public static void RowLogSumExp(
+        float* x, int N, int start, int end, float* lse, SimdLevel simd = SimdLevel.Vector)
     {
+        switch (simd)
+        {
+            case SimdLevel.Avx512:
+                RowLogSumExpCore<Vector512<float>, Simd512>(x, N, start, end, lse);
+                break;
+            case SimdLevel.Avx2:
+                RowLogSumExpCore<Vector256<float>, Simd256>(x, N, start, end, lse);
+                break;
+            default:
+                RowLogSumExpCore<Vector<float>, SimdVector>(x, N, start, end, lse);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The max is exact in any order; the exponentials are computed a register at a time and
+    /// then added to the float64 sum one by one in column order, so the result does not depend
+    /// on the register width beyond the exponential's own rounding.
+    /// </summary>
+    private static void RowLogSumExpCore<TVec, TS>(float* x, int N, int start, int end, float* lse)
+        where TVec : struct
+        where TS : ISimd<TVec>
+    {
+        int w = TS.Count;
+        float* e = stackalloc float[64];
         for (int i = start; i < end; i++)
         {
             float* r = x + ((long)i * N);
             float max = float.NegativeInfinity;
-            for (int j = 0; j < N; j++)
+            int j = 0;
+            if (N >= w)
+            {
+                TVec m = TS.Load(r);
+                for (j = w; j + w <= N; j += w)
+                {
+                    m = TS.Max(m, TS.Load(r + j));
+                }
+
+                max = TS.MaxAcross(m);
+            }
+
+            for (; j < N; j++)
             {
                 max = MathF.Max(max, r[j]);
             }
 
             // float64 accumulation: 35,609 terms summed in column order.
             double sum = 0;
-            for (int j = 0; j < N; j++)
+            TVec shift = TS.Splat(max);
+            for (j = 0; j + w <= N; j += w)
+            {
+                TS.Store(SimdMath.Exp<TVec, TS>(TS.Sub(TS.Load(r + j), shift)), e);
+                for (int l = 0; l < w; l++)
+                {
+                    sum += e[l];
+                }
+            }
+
+            for (; j < N; j++)
             {
                 sum += SimdMath.Exp(r[j] - max);
             }

@@ -131,7 +131,8 @@ public sealed class Gpt2Inference : IDisposable
                 column[r] = prompts[(r * promptLength) + p];
             }
 
-            Append(column);
+            // Only the last prompt position's logits are read (the first generated token).
+            Append(column, computeLogits: p == promptLength - 1);
         }
     }
 
