@@ -1,6 +1,7 @@
 using ILGPU;
 using ILGPU.Runtime;
 using Kgglm.Kernels.Gpu.Device;
+using static Kgglm.Kernels.KernelArguments;
 
 namespace Kgglm.Kernels.Gpu;
 
@@ -494,48 +495,5 @@ public sealed partial class IlgpuKernels
         CheckDropout(dropout);
         int HS = C / NH;
         return new AttentionArgs(T, C, NH, HS, 1f / MathF.Sqrt(HS));
-    }
-
-    private static void CheckDropout(DropoutSpec dropout)
-    {
-        if (!(dropout.P >= 0f && dropout.P < 1f))
-        {
-            throw new ArgumentException(
-                $"dropout: expected P in [0, 1), found {dropout.P}", nameof(dropout));
-        }
-    }
-
-    private static void Need(Tensor t, long elements, string name)
-    {
-        if (t.Length < elements)
-        {
-            throw new ArgumentException(
-                $"{name}: expected at least {elements} elements, found {t.Length}", name);
-        }
-    }
-
-    private static void Need(IntTensor t, long elements, string name)
-    {
-        if (t.Length < elements)
-        {
-            throw new ArgumentException(
-                $"{name}: expected at least {elements} elements, found {t.Length}", name);
-        }
-    }
-
-    private static void Positive(int value, string name)
-    {
-        if (value <= 0)
-        {
-            throw new ArgumentException($"{name}: expected > 0, found {value}", name);
-        }
-    }
-
-    private static void NonNegative(long value, string name)
-    {
-        if (value < 0)
-        {
-            throw new ArgumentException($"{name}: expected ≥ 0, found {value}", name);
-        }
     }
 }

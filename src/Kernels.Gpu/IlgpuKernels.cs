@@ -3,6 +3,7 @@ using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
+using static Kgglm.Kernels.KernelArguments;
 
 namespace Kgglm.Kernels.Gpu;
 
@@ -197,12 +198,4 @@ public sealed partial class IlgpuKernels : IKernels
     private static Index1D Elements(long n) => n <= int.MaxValue
         ? new Index1D((int)n)
         : throw new ArgumentException($"n = {n}: more elements than one ILGPU launch takes");
-
-    private static void CheckLength(long source, long destination)
-    {
-        if (source != destination)
-        {
-            throw new ArgumentException($"length mismatch: {source} elements into {destination}");
-        }
-    }
 }

@@ -1,4 +1,5 @@
 using Kgglm.Kernels.Ops;
+using static Kgglm.Kernels.KernelArguments;
 
 namespace Kgglm.Kernels.Cpu;
 

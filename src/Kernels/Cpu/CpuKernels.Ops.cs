@@ -1,4 +1,5 @@
 using Kgglm.Kernels.Ops;
+using static Kgglm.Kernels.KernelArguments;
 
 namespace Kgglm.Kernels.Cpu;
 
@@ -383,40 +384,6 @@ public sealed unsafe partial class CpuKernels
 
     private static int Strips(int columns) => (columns + ColumnStrip - 1) / ColumnStrip;
 
-    private static void Need(Tensor t, long elements, string name)
-    {
-        if (t.Length < elements)
-        {
-            throw new ArgumentException(
-                $"{name}: expected at least {elements} elements, found {t.Length}", name);
-        }
-    }
-
-    private static void Need(IntTensor t, long elements, string name)
-    {
-        if (t.Length < elements)
-        {
-            throw new ArgumentException(
-                $"{name}: expected at least {elements} elements, found {t.Length}", name);
-        }
-    }
-
-    private static void Positive(int value, string name)
-    {
-        if (value <= 0)
-        {
-            throw new ArgumentException($"{name}: expected > 0, found {value}", name);
-        }
-    }
-
-    private static void NonNegative(long value, string name)
-    {
-        if (value < 0)
-        {
-            throw new ArgumentException($"{name}: expected ≥ 0, found {value}", name);
-        }
-    }
-
     private static void CheckIds(IntTensor ids, int count, long V, string name)
     {
         int* p = CpuArena.Pointer(ids);
@@ -427,15 +394,6 @@ public sealed unsafe partial class CpuKernels
                 throw new ArgumentException(
                     $"{name}[{i}]: expected an id in [0, {V}), found {p[i]}", name);
             }
-        }
-    }
-
-    private static void CheckDropout(DropoutSpec dropout)
-    {
-        if (!(dropout.P >= 0f && dropout.P < 1f))
-        {
-            throw new ArgumentException(
-                $"dropout: expected P in [0, 1), found {dropout.P}", nameof(dropout));
         }
     }
 

@@ -1,3 +1,5 @@
+using static Kgglm.Kernels.KernelArguments;
+
 namespace Kgglm.Kernels.Cpu;
 
 /// <summary>
@@ -86,13 +88,5 @@ public sealed unsafe partial class CpuKernels : IKernels
     {
         _pool.Dispose();
         _matMul.Dispose();
-    }
-
-    private static void CheckLength(long source, long destination)
-    {
-        if (source != destination)
-        {
-            throw new ArgumentException($"length mismatch: {source} elements into {destination}");
-        }
     }
 }

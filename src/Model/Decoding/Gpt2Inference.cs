@@ -177,9 +177,7 @@ public sealed class Gpt2Inference : IDisposable
         }
 
         long nc = (long)N * C;
-        ParameterLayout layout = _m.Layout;
-        Tensor W(string name) => _m.Parameter(layout[name]);
-        Tensor wte = W("transformer.wte.weight"), wpe = W("transformer.wpe.weight");
+        Tensor wte = _m.TokenEmbedding, wpe = _m.PositionEmbedding;
 
         // Embedding at absolute position p: wte[token] + wpe[p] + wte[type(p)].
         _k.Upload(tokens, _tokens.Slice(0, N));
@@ -196,28 +194,22 @@ public sealed class Gpt2Inference : IDisposable
 
         for (int l = 0; l < s.Layers; l++)
         {
-            string h = $"transformer.h.{l}.";
+            Gpt2.LayerTensors b = _m.Block(l);
             Tensor cache = _cache.Slice((long)l * s.Positions * 2 * C,
                 _cache.Length - ((long)l * s.Positions * 2 * C));
 
             // h += Attn(LN1(h)), with this position's k, v appended to the cache.
-            _k.LayerNormForward(_x, W(h + "ln_1.weight"), W(h + "ln_1.bias"), N, C, _ln, _mean,
-                _rstd);
-            _k.MatMulNN(_ln, W(h + "attn.c_attn.weight"), W(h + "attn.c_attn.bias"), N, C, 3 * C,
-                _qkv, accumulate: false);
+            _k.LayerNormForward(_x, b.Ln1W, b.Ln1B, N, C, _ln, _mean, _rstd);
+            _k.MatMulNN(_ln, b.AttnW, b.AttnB, N, C, 3 * C, _qkv, accumulate: false);
             _k.AttentionDecode(_qkv, N, p, C, NH, _rowStride, cache, _atty);
-            _k.MatMulNN(_atty, W(h + "attn.c_proj.weight"), W(h + "attn.c_proj.bias"), N, C, C,
-                _tmp, accumulate: false);
+            _k.MatMulNN(_atty, b.ProjW, b.ProjB, N, C, C, _tmp, accumulate: false);
             _k.Accumulate(_tmp, nc, _x);
 
             // h += MLP(LN2(h))
-            _k.LayerNormForward(_x, W(h + "ln_2.weight"), W(h + "ln_2.bias"), N, C, _ln, _mean,
-                _rstd);
-            _k.MatMulNN(_ln, W(h + "mlp.c_fc.weight"), W(h + "mlp.c_fc.bias"), N, C, 4 * C, _fch,
-                accumulate: false);
+            _k.LayerNormForward(_x, b.Ln2W, b.Ln2B, N, C, _ln, _mean, _rstd);
+            _k.MatMulNN(_ln, b.FcW, b.FcB, N, C, 4 * C, _fch, accumulate: false);
             _k.GeluForward(_fch, 4 * nc, _gelu);
-            _k.MatMulNN(_gelu, W(h + "mlp.c_proj.weight"), W(h + "mlp.c_proj.bias"), N, 4 * C, C,
-                _tmp, accumulate: false);
+            _k.MatMulNN(_gelu, b.FcProjW, b.FcProjB, N, 4 * C, C, _tmp, accumulate: false);
             _k.Accumulate(_tmp, nc, _x);
         }
 
@@ -229,8 +221,8 @@ public sealed class Gpt2Inference : IDisposable
         }
 
         // Tied head over the full vocabulary, then its normaliser.
-        _k.LayerNormForward(_x, W("transformer.ln_f.weight"), W("transformer.ln_f.bias"), N, C,
-            _ln, _mean, _rstd);
+        (Tensor lnfW, Tensor lnfB) = _m.FinalNorm;
+        _k.LayerNormForward(_x, lnfW, lnfB, N, C, _ln, _mean, _rstd);
         _k.MatMulNT(_ln, wte, N, C, V, _logits, accumulate: false);
         _k.RowLogSumExp(_logits, N, V, _lse);
     }

@@ -181,6 +181,18 @@ public sealed class Gpt2 : IDisposable
     /// <summary>All gradients, same layout as <see cref="Parameters"/>.</summary>
     public Tensor Gradients { get; }
 
+    /// <summary>The parameter views of block <paramref name="l"/>, resolved once.</summary>
+    internal LayerTensors Block(int l) => _p[l];
+
+    /// <summary>The token (and tied head) embedding, [V, C].</summary>
+    internal Tensor TokenEmbedding => _wte;
+
+    /// <summary>The position embedding, [Positions, C].</summary>
+    internal Tensor PositionEmbedding => _wpe;
+
+    /// <summary>The final LayerNorm's weight and bias, [C] each.</summary>
+    internal (Tensor Weight, Tensor Bias) FinalNorm => (_lnfW, _lnfB);
+
     /// <summary>False for an inference-only network (no gradients).</summary>
     public bool Training { get; }
 
@@ -439,7 +451,7 @@ public sealed class Gpt2 : IDisposable
     }
 
     /// <summary>The tensors of one block, in parameters or in gradients.</summary>
-    private readonly record struct LayerTensors(
+    internal readonly record struct LayerTensors(
         Tensor Ln1W, Tensor Ln1B, Tensor AttnW, Tensor AttnB, Tensor ProjW, Tensor ProjB,
         Tensor Ln2W, Tensor Ln2B, Tensor FcW, Tensor FcB, Tensor FcProjW, Tensor FcProjB)
     {

@@ -127,6 +127,7 @@ public static class TrainingRun
         using var optimizer = new AdamWOptimizer(kernels, model, train.WeightDecay,
             train.MaxGradNorm);
         TrainingProgress progress = TrainingProgress.Start;
+        var validScores = new List<double>();
         if (resumeFrom is not null)
         {
             Checkpoint.CheckVocabulary(resumeFrom, dataset.Vocabulary, dataset.Name);
@@ -144,6 +145,7 @@ public static class TrainingRun
             Checkpoint.LoadOptimizer(resumeFrom, kernels, model, optimizer);
             optimizer.Steps = state.OptimizerSteps;
             progress = state.Progress;
+            validScores.AddRange(state.ValidScores ?? []);
             reporter.Line($"resuming from {resumeFrom} at step {progress.Step}");
         }
         else if (warmStart is not null)
@@ -207,9 +209,6 @@ public static class TrainingRun
             reporter.Line(note);
         }
 
-        var validScores = resumeFrom is not null
-            ? Checkpoint.ReadState(resumeFrom).ValidScores?.ToList() ?? []
-            : new List<double>();
         string bestFolder = Path.Combine(outputFolder, "best");
         using Recommender? validator = validate
             ? new Recommender(kernels, model, dataset,
