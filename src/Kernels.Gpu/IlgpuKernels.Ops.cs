@@ -1,6 +1,7 @@
 using ILGPU;
 using ILGPU.Runtime;
 using Kgglm.Kernels.Gpu.Device;
+using Kgglm.Kernels.Ops;
 using static Kgglm.Kernels.KernelArguments;
 
 namespace Kgglm.Kernels.Gpu;
@@ -39,6 +40,34 @@ public sealed partial class IlgpuKernels
     {
         CheckMatMul(a, b, m, k, n, c);
         LaunchMatMul(a, b, default, new MatMulArgs(m, k, n, k, 1, 1, k, accumulate ? 1 : 0, 0), c);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The tiled kernel reads B in place, so this keeps a view.</remarks>
+    public PackedOperand PackRight(Tensor b, MatMulLayout layout, int k, int n) =>
+        new UnpackedOperand(b, layout, k, n);
+
+    /// <inheritdoc/>
+    public void MatMulPacked(
+        Tensor a, PackedOperand b, Tensor bias, int m, Tensor c, bool accumulate)
+    {
+        if (b is not UnpackedOperand view)
+        {
+            throw new ArgumentException("b was packed by another backend", nameof(b));
+        }
+
+        int k = view.K, n = view.N;
+        CheckMatMul(a, view.Source, m, k, n, c);
+        if (!bias.IsEmpty)
+        {
+            Need(bias, n, nameof(bias));
+        }
+
+        // The strides of MatMulNN or MatMulNT over the source.
+        MatMulArgs args = view.Layout == MatMulLayout.NN
+            ? new MatMulArgs(m, k, n, k, 1, n, 1, accumulate ? 1 : 0, 0)
+            : new MatMulArgs(m, k, n, k, 1, 1, k, accumulate ? 1 : 0, 0);
+        LaunchMatMul(a, view.Source, bias, args, c);
     }
 
     /// <inheritdoc/>

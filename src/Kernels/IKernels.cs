@@ -73,6 +73,20 @@ public interface IKernels : IDisposable
     /// </summary>
     void MatMulTN(Tensor a, Tensor b, int m, int k, int n, Tensor c, bool accumulate);
 
+    /// <summary>
+    /// Arranges the constant right operand <paramref name="b"/> ([K, N] for
+    /// <see cref="Ops.MatMulLayout.NN"/>, [N, K] for <see cref="Ops.MatMulLayout.NT"/>) for
+    /// <see cref="MatMulPacked"/>. The CPU engine copies it into its register-tile panels
+    /// (K·N floats of native memory); a GPU backend keeps a view.
+    /// </summary>
+    PackedOperand PackRight(Tensor b, Ops.MatMulLayout layout, int k, int n);
+
+    /// <summary>
+    /// <c>c[M,N] = (accumulate ? c : 0) + a[M,K] · B (+ bias[N])</c> with B a
+    /// <see cref="PackRight"/> operand: bitwise the result of MatMulNN / MatMulNT on its source.
+    /// </summary>
+    void MatMulPacked(Tensor a, PackedOperand b, Tensor bias, int m, Tensor c, bool accumulate);
+
     /// <summary><c>dBias[N] += Σ_rows dOutput[M,N]</c>, rows summed in order 0..M-1.</summary>
     void BiasBackward(Tensor dOutput, int m, int n, Tensor dBias);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Kgglm.Kernels.Ops;
 
 namespace Kgglm.Kernels;
 
@@ -91,6 +92,20 @@ public sealed class ProfilingKernels : IKernels
         Tensor a, Tensor b, Tensor bias, int m, int k, int n, Tensor c, bool accumulate) =>
         Time($"MatMulNN {m}x{k}x{n}", () => _k.MatMulNN(a, b, bias, m, k, n, c, accumulate),
             2.0 * m * k * n);
+
+    /// <inheritdoc/>
+    public PackedOperand PackRight(Tensor b, MatMulLayout layout, int k, int n)
+    {
+        PackedOperand? packed = null;
+        Time($"PackRight {layout} {k}x{n}", () => packed = _k.PackRight(b, layout, k, n));
+        return packed!;
+    }
+
+    /// <inheritdoc/>
+    public void MatMulPacked(
+        Tensor a, PackedOperand b, Tensor bias, int m, Tensor c, bool accumulate) =>
+        Time($"MatMulPacked {b.Layout} {m}x{b.K}x{b.N}",
+            () => _k.MatMulPacked(a, b, bias, m, c, accumulate), 2.0 * m * b.K * b.N);
 
     /// <inheritdoc/>
     public void MatMulNT(Tensor a, Tensor b, int m, int k, int n, Tensor c, bool accumulate) =>

@@ -16,6 +16,7 @@ internal static class OpChecks
     {
         ["MatMulExact"] = MatMulExact,
         ["MatMulRandom"] = MatMulRandom,
+        ["MatMulPacked"] = MatMulPacked,
         ["BiasBackward"] = BiasBackward,
         ["Embedding"] = Embedding,
         ["LayerNorm"] = LayerNorm,
@@ -79,6 +80,26 @@ internal static class OpChecks
         k.MatMulNT(h.F(a), h.F(b), m, kk, n, c, false);
         double[] expected = MatMul.Reference(MatMulLayout.NT, a, b, [], m, kk, n, [], false);
         Check.Close(h.Get(c), expected, 1e-5, 1e-5, "NT random");
+    }
+
+    private static void MatMulPacked(IKernels k)
+    {
+        // Packed NN (with bias) and NT operands, exact on integers, overwrite and accumulate.
+        using var h = new Host(k);
+        const int m = 13, kk = 17, n = 11;
+        foreach (MatMulLayout layout in new[] { MatMulLayout.NN, MatMulLayout.NT })
+        {
+            float[] a = Check.Integers(m * kk, 9), b = Check.Integers(kk * n, 10);
+            float[] bias = Check.Integers(n, 11), c0 = Check.Integers(m * n, 12);
+            using PackedOperand packed = k.PackRight(h.F(b), layout, kk, n);
+            foreach (bool accumulate in new[] { false, true })
+            {
+                Tensor c = h.F(c0);
+                k.MatMulPacked(h.F(a), packed, h.F(bias), m, c, accumulate);
+                double[] expected = MatMul.Reference(layout, a, b, bias, m, kk, n, c0, accumulate);
+                Check.Close(h.Get(c), expected, 0, 0, $"packed {layout} acc={accumulate}");
+            }
+        }
     }
 
     private static void BiasBackward(IKernels k)

@@ -24,4 +24,11 @@ internal static class Arguments
             ? args[i + 1]
             : throw new ArgumentException($"--{name} is required");
     }
+
+    /// <summary>The text after <c>--name</c>, or null when the option is absent.</summary>
+    public static string? OptionalText(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, "--" + name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
 }

@@ -15,7 +15,7 @@ namespace Kgglm.Bench.EndToEnd;
 /// JSON line with sequences/s, seconds and peak RSS, to be read beside the peer's
 /// <c>generate</c> (bench/peer/generate.sh).
 /// Usage: <c>Kgglm.Bench generate [--users 943] [--beams 20] [--groups 5] [--threads 2]
-/// [--batch 32] [--dim 768 --layers 6 --heads 12] [--profile]</c>.
+/// [--batch 32] [--dim 768 --layers 6 --heads 12 | --checkpoint DIR] [--profile]</c>.
 /// </summary>
 internal static class DecodeThroughput
 {
@@ -30,18 +30,34 @@ internal static class DecodeThroughput
         Dataset d = Dataset.Load(DatasetLocator.FromName("ml-100k"));
         IKernels engine = new CpuKernels(threads);
         using IKernels k = args.Contains("--profile") ? new ProfilingKernels(engine) : engine;
-        var shape = new Gpt2Shape(d.Vocabulary.Count, 9, dim, heads, layers,
-            new TypeTokenIds(d.Vocabulary.TypeS, d.Vocabulary.TypeE, d.Vocabulary.TypeR), 0f);
-        using var model = new Gpt2(k, shape, 1, Vocabulary.Pad, training: false);
-        WeightInit.Initialize(model, k, 2024);
         var options = new DecodeOptions(beams, groups, 0.3, Math.Min(10, beams),
             PathScoring.Cumulative, batch);
-        using var recommender = new Recommender(k, model, d, options);
+        string? checkpoint = Arguments.OptionalText(args, "checkpoint");
+        Gpt2? model = null;
+        Recommender recommender;
+        if (checkpoint is not null)
+        {
+            // Trained weights: groups then often agree on a path, and shared rows are computed
+            // once, so this is the realistic case; random weights are the worst case.
+            recommender = Recommender.Load(checkpoint, d, k, options);
+        }
+        else
+        {
+            var shape = new Gpt2Shape(d.Vocabulary.Count, 9, dim, heads, layers,
+                new TypeTokenIds(d.Vocabulary.TypeS, d.Vocabulary.TypeE, d.Vocabulary.TypeR), 0f);
+            model = new Gpt2(k, shape, 1, Vocabulary.Pad, training: false);
+            WeightInit.Initialize(model, k, 2024);
+            recommender = new Recommender(k, model, d, options);
+        }
+
+        using Gpt2? ownedModel = model;
+        using Recommender ownedRecommender = recommender;
         int[] ids = Enumerable.Range(1, d.Users.Count - 1)
             .Where(u => d.TestItems[u].Length > 0).Take(users).ToArray();
 
-        // One untimed batch warms the JIT and the buffers, as the peer does.
-        recommender.Recommend(ids.AsSpan(0, Math.Min(batch, ids.Length)),
+        // Untimed batches warm the JIT and the buffers, as the peer does (two, so that the
+        // packed-weight path of a multi-batch decode is compiled too).
+        recommender.Recommend(ids.AsSpan(0, Math.Min(2 * batch, ids.Length)),
             RecommendationSplit.Test, 10);
         (k as ProfilingKernels)?.Reset();
         var watch = Stopwatch.StartNew();
@@ -52,6 +68,7 @@ internal static class DecodeThroughput
         {
             ["engine"] = "kgglm",
             ["kernels"] = k.Name,
+            ["weights"] = checkpoint ?? "random",
             ["users"] = ids.Length,
             ["beams"] = beams,
             ["groups"] = groups,

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Kgglm.Kernels.Ops;
 
 namespace Kgglm.Kernels.Cpu;
@@ -27,7 +28,7 @@ public sealed unsafe partial class CpuKernels
             CheckTensor(bias, nameof(bias), "N", n);
         }
 
-        RunMatMul(MatMulLayout.NN, a, b, bias, m, k, n, c, accumulate);
+        RunMatMul(MatMulLayout.NN, a, b, bias, m, k, n, c, accumulate, null);
     }
 
     /// <inheritdoc/>
@@ -37,7 +38,7 @@ public sealed unsafe partial class CpuKernels
         CheckTensor(a, nameof(a), "M", m, "K", k);
         CheckTensor(b, nameof(b), "N", n, "K", k);
         CheckTensor(c, nameof(c), "M", m, "N", n);
-        RunMatMul(MatMulLayout.NT, a, b, default, m, k, n, c, accumulate);
+        RunMatMul(MatMulLayout.NT, a, b, default, m, k, n, c, accumulate, null);
     }
 
     /// <inheritdoc/>
@@ -47,7 +48,54 @@ public sealed unsafe partial class CpuKernels
         CheckTensor(a, nameof(a), "K", k, "M", m);
         CheckTensor(b, nameof(b), "K", k, "N", n);
         CheckTensor(c, nameof(c), "M", m, "N", n);
-        RunMatMul(MatMulLayout.TN, a, b, default, m, k, n, c, accumulate);
+        RunMatMul(MatMulLayout.TN, a, b, default, m, k, n, c, accumulate, null);
+    }
+
+    /// <inheritdoc/>
+    public PackedOperand PackRight(Tensor b, MatMulLayout layout, int k, int n)
+    {
+        CheckSizes(0, k, n);
+        if (layout == MatMulLayout.NT)
+        {
+            CheckTensor(b, nameof(b), "N", n, "K", k);
+        }
+        else
+        {
+            CheckTensor(b, nameof(b), "K", k, "N", n);
+        }
+
+        MicroKernel kernel = MicroKernel.For(Simd);
+        var packed = new CpuPackedOperand(layout, k, n, kernel.NR, this);
+        if (k > 0 && n > 0)
+        {
+            MatMulProblem p = MatMulProblem.Create(
+                layout, null, CpuArena.Pointer(b), null, 0, k, n, null, false);
+            MatMul.PackRight(p, kernel.NR, packed.Panels);
+        }
+
+        return packed;
+    }
+
+    /// <inheritdoc/>
+    public void MatMulPacked(
+        Tensor a, PackedOperand b, Tensor bias, int m, Tensor c, bool accumulate)
+    {
+        if (b is not CpuPackedOperand packed || packed.Owner != this)
+        {
+            throw new ArgumentException("b was not packed by this engine", nameof(b));
+        }
+
+        int k = b.K, n = b.N;
+        CheckSizes(m, k, n);
+        CheckTensor(a, nameof(a), "M", m, "K", k);
+        CheckTensor(c, nameof(c), "M", m, "N", n);
+        if (!bias.IsEmpty)
+        {
+            CheckTensor(bias, nameof(bias), "N", n);
+        }
+
+        ObjectDisposedException.ThrowIf(packed.Panels == null, b);
+        RunMatMul(b.Layout, a, default, bias, m, k, n, c, accumulate, packed.Panels);
     }
 
     /// <inheritdoc/>
@@ -101,7 +149,7 @@ public sealed unsafe partial class CpuKernels
 
     private void RunMatMul(
         MatMulLayout layout, Tensor a, Tensor b, Tensor bias, int m, int k, int n, Tensor c,
-        bool accumulate)
+        bool accumulate, float* packedB)
     {
         if (m == 0 || n == 0)
         {
@@ -110,18 +158,21 @@ public sealed unsafe partial class CpuKernels
 
         // With k = 0 the operands may be absent (empty tensors): C only gets its start value.
         float* pa = k == 0 ? null : CpuArena.Pointer(a);
-        float* pb = k == 0 ? null : CpuArena.Pointer(b);
+        float* pb = k == 0 || packedB != null ? null : CpuArena.Pointer(b);
         MatMulJob job = _matMul;
         job.Problem = MatMulProblem.Create(
             layout, pa, pb, CpuArena.PointerOrNull(bias), m, k, n, CpuArena.Pointer(c), accumulate);
+        job.Problem.PackedB = k == 0 ? null : packedB;
         job.Kernel = MicroKernel.For(Simd);
 
         // Split the longer side of C: a row split makes every thread pack all of B [K, N], a
         // column split all of A [M, K], so the split along the larger of M and N duplicates the
-        // smaller operand (measured 15-30% on dW shapes, where M or N is 3072-4096).
+        // smaller operand (measured 15-30% on dW shapes, where M or N is 3072-4096). A packed B
+        // costs nothing to share, so then rows are split whenever there are enough of them.
         int rowTiles = (m + job.Kernel.MR - 1) / job.Kernel.MR;
         int columnTiles = (n + job.Kernel.NR - 1) / job.Kernel.NR;
-        job.SplitRows = rowTiles >= 2 * Threads && (m >= n || columnTiles < 2 * Threads);
+        job.SplitRows = rowTiles >= 2 * Threads
+            && (packedB != null || m >= n || columnTiles < 2 * Threads);
         if ((long)m * n * Math.Max(k, 1) < SerialWork || Threads == 1)
         {
             job.Parts = 1;
@@ -206,5 +257,35 @@ public sealed unsafe partial class CpuKernels
             int j1 = (int)Math.Min(N, (long)end * Columns);
             MatMul.BiasBackward(DOutput, M, N, start * Columns, j1, DBias);
         }
+    }
+}
+
+/// <summary>
+/// A right operand in the register-tile panels of one <see cref="CpuKernels"/>' micro-kernel:
+/// [⌈N/NR⌉][K, NR] in 64-byte aligned native memory.
+/// </summary>
+internal sealed unsafe class CpuPackedOperand : PackedOperand
+{
+    public CpuPackedOperand(MatMulLayout layout, int k, int n, int nr, CpuKernels owner)
+        : base(layout, k, n)
+    {
+        Owner = owner;
+        long floats = Math.Max(1, MatMul.PackedRightLength(k, n, nr));
+        Panels = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
+    }
+
+    ~CpuPackedOperand() => Release();
+
+    /// <summary>The engine whose tile width this layout has.</summary>
+    public CpuKernels Owner { get; }
+
+    /// <summary>The panels; null once released.</summary>
+    public float* Panels { get; private set; }
+
+    /// <inheritdoc/>
+    protected override void Release()
+    {
+        NativeMemory.AlignedFree(Panels);
+        Panels = null;
     }
 }

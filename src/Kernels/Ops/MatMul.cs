@@ -33,6 +33,12 @@ internal unsafe struct MatMulProblem
     public nint BRow;
     public nint BCol;
 
+    /// <summary>
+    /// B pre-arranged by <see cref="MatMul.PackRight"/> as [⌈N/NR⌉][K, NR] panels, or null: B is
+    /// then read through B/BRow/BCol and packed block by block.
+    /// </summary>
+    public float* PackedB;
+
     /// <summary>[N], or null for no bias.</summary>
     public float* Bias;
 
@@ -120,6 +126,27 @@ internal sealed unsafe class MatMulWorkspace : IDisposable
     /// <summary>[MR, NR]: an edge tile of C, padded.</summary>
     public float* Tile { get; private set; }
 
+    /// <summary>
+    /// [rows / MR][KC, MR]: every micro-panel of A for one K block when B is pre-packed (see
+    /// <see cref="MatMul.ComputePrepacked"/>); grown on first use to the largest chunk seen.
+    /// </summary>
+    public float* RowPanels { get; private set; }
+
+    private long _rowPanelFloats;
+
+    /// <summary>Makes <see cref="RowPanels"/> hold at least <paramref name="floats"/>.</summary>
+    public void EnsureRowPanels(long floats)
+    {
+        if (floats <= _rowPanelFloats)
+        {
+            return;
+        }
+
+        NativeMemory.AlignedFree(RowPanels);
+        RowPanels = Allocate(floats);
+        _rowPanelFloats = floats;
+    }
+
     /// <summary>[NR]: the bias of an edge tile, padded.</summary>
     public float* BiasTile { get; private set; }
 
@@ -129,10 +156,12 @@ internal sealed unsafe class MatMulWorkspace : IDisposable
         NativeMemory.AlignedFree(PackedB);
         NativeMemory.AlignedFree(Tile);
         NativeMemory.AlignedFree(BiasTile);
-        PackedA = PackedB = Tile = BiasTile = null;
+        NativeMemory.AlignedFree(RowPanels);
+        PackedA = PackedB = Tile = BiasTile = RowPanels = null;
+        _rowPanelFloats = 0;
     }
 
-    private static float* Allocate(int floats)
+    private static float* Allocate(long floats)
     {
         nuint bytes = (nuint)floats * sizeof(float);
         float* p = (float*)NativeMemory.AlignedAlloc(bytes, 64);
@@ -251,6 +280,12 @@ internal static unsafe class MatMul
             return;
         }
 
+        if (p.PackedB != null)
+        {
+            ComputePrepacked(p, kernel, r0, r1, c0, c1, ws);
+            return;
+        }
+
         int mr = kernel.MR;
         int nr = kernel.NR;
         Debug.Assert(NC % nr == 0 && mr <= 16 && nr <= 64, "tile larger than the workspace");
@@ -317,6 +352,98 @@ internal static unsafe class MatMul
                                 PrefetchTile(next, p.N, Math.Min(nextRows, mc), nr);
                             }
 
+                            if (rows == mr && cols == nr)
+                            {
+                                kernel.Run(pa, pb, kc, c, p.N, bj, load);
+                            }
+                            else
+                            {
+                                EdgeTile(kernel, ws, pa, pb, kc, c, p.N, rows, cols, bj, load);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Rows of A packed at once by <see cref="ComputePrepacked"/> (4.5 MB at KC).
+    /// </summary>
+    public const int RowChunk = 1536;
+
+    /// <summary>Floats of <see cref="PackRight"/>'s result: ⌈N/NR⌉ panels of [K, NR].</summary>
+    public static long PackedRightLength(int k, int n, int nr) =>
+        (long)((n + nr - 1) / nr) * nr * k;
+
+    /// <summary>
+    /// The whole of <paramref name="p"/>'s B as [⌈N/NR⌉][K, NR] panels (columns past N zero), the
+    /// layout the K-block packing produces, so that any K block of panel q is the contiguous
+    /// <c>dst + (q·K + pc)·NR</c>. dst: <see cref="PackedRightLength"/> floats.
+    /// </summary>
+    public static void PackRight(in MatMulProblem p, int nr, float* dst)
+    {
+        if (p.BCol == 1)
+        {
+            PackBRows(p, 0, p.K, 0, p.N, nr, dst);
+            return;
+        }
+
+        int panels = (p.N + nr - 1) / nr;
+        for (int q = 0; q < panels; q++)
+        {
+            int j = q * nr;
+            PackBColumns(p, 0, p.K, j, Math.Min(nr, p.N - j), nr, dst + ((long)q * p.K * nr));
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Compute"/> with B already packed (inference weights): nothing of B is copied,
+    /// and A is packed once per K block for up to <see cref="RowChunk"/> rows instead of once
+    /// per column block (a 640-row decode step re-packed A 18 times per thread for the head).
+    /// Same kernel calls on the same panels, so the same bits. Column offsets must be whole
+    /// tiles (they are: threads split C in whole tiles).
+    /// </summary>
+    private static void ComputePrepacked(
+        in MatMulProblem p, in MicroKernel kernel, int r0, int r1, int c0, int c1,
+        MatMulWorkspace ws)
+    {
+        int mr = kernel.MR;
+        int nr = kernel.NR;
+        Debug.Assert(c0 % nr == 0, "a column range starts on a panel");
+        int kBlocks = (p.K + KC - 1) / KC;
+        int kcStep = (p.K + kBlocks - 1) / kBlocks;
+        ws.EnsureRowPanels((long)Math.Min(RowChunk, r1 - r0 + mr) * kcStep);
+        for (int rc = r0; rc < r1; rc += RowChunk)
+        {
+            int rowsEnd = Math.Min(r1, rc + RowChunk);
+            int microPanels = (rowsEnd - rc + mr - 1) / mr;
+            for (int pc = 0; pc < p.K; pc += kcStep)
+            {
+                int kc = Math.Min(kcStep, p.K - pc);
+                bool load = pc != 0 || p.Accumulate;
+                float* bias = pc == 0 ? p.Bias : null;
+                for (int s = 0; s < microPanels; s++)
+                {
+                    int i = rc + (s * mr);
+                    PackA(p, i, Math.Min(mr, rowsEnd - i), pc, kc, mr,
+                        ws.RowPanels + ((long)s * kc * mr));
+                }
+
+                // Column blocks of NC keep the B panels an A micro-panel meets within L3.
+                for (int jc = c0; jc < c1; jc += NC)
+                {
+                    int jEnd = Math.Min(c1, jc + NC);
+                    for (int s = 0; s < microPanels; s++)
+                    {
+                        int i = rc + (s * mr);
+                        int rows = Math.Min(mr, rowsEnd - i);
+                        float* pa = ws.RowPanels + ((long)s * kc * mr);
+                        for (int j = jc; j < jEnd; j += nr)
+                        {
+                            int cols = Math.Min(nr, jEnd - j);
+                            float* pb = p.PackedB + ((((long)(j / nr) * p.K) + pc) * nr);
+                            float* bj = bias == null ? null : bias + j;
+                            float* c = p.C + ((long)i * p.N) + j;
                             if (rows == mr && cols == nr)
                             {
                                 kernel.Run(pa, pb, kc, c, p.N, bj, load);

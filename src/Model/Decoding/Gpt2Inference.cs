@@ -1,4 +1,5 @@
 using Kgglm.Kernels;
+using Kgglm.Kernels.Ops;
 using Kgglm.Network;
 
 namespace Kgglm.Decoding;
@@ -38,6 +39,7 @@ public sealed class Gpt2Inference : IDisposable
     private readonly Tensor _gathered;                                // [GatherChunk]
     private readonly int[] _hostTypes;
     private readonly int[] _hostIndices;
+    private PackedOperand[]? _packed;   // [L · 4 + 1]: attn, proj, fc, fc-proj per layer; head
 
     /// <summary>Elements gathered from the logits per kernel call.</summary>
     public const int GatherChunk = 1 << 18;
@@ -100,6 +102,60 @@ public sealed class Gpt2Inference : IDisposable
     /// <summary>The network size.</summary>
     public Gpt2Shape Shape => _m.Shape;
 
+    /// <summary>True while <see cref="PackWeights"/>' copies are in use.</summary>
+    public bool WeightsPacked => _packed is not null;
+
+    /// <summary>
+    /// Arranges every weight matrix once for the matmuls of the following steps
+    /// (<see cref="IKernels.PackRight"/>: on the CPU a copy of the weights, 4 bytes per
+    /// parameter, in the register-tile layout; the copy is a snapshot, so call again after the
+    /// weights change). Worth it for a decode of several batches; a single small batch is
+    /// faster with the plain matmuls. <see cref="ReleasePackedWeights"/> frees the copy.
+    /// </summary>
+    public void PackWeights()
+    {
+        ReleasePackedWeights();
+        Gpt2Shape s = _m.Shape;
+        int C = s.Channels;
+        var packed = new List<PackedOperand>((4 * s.Layers) + 1);
+        try
+        {
+            for (int l = 0; l < s.Layers; l++)
+            {
+                Gpt2.LayerTensors b = _m.Block(l);
+                packed.Add(_k.PackRight(b.AttnW, MatMulLayout.NN, C, 3 * C));
+                packed.Add(_k.PackRight(b.ProjW, MatMulLayout.NN, C, C));
+                packed.Add(_k.PackRight(b.FcW, MatMulLayout.NN, C, 4 * C));
+                packed.Add(_k.PackRight(b.FcProjW, MatMulLayout.NN, 4 * C, C));
+            }
+
+            packed.Add(_k.PackRight(_m.TokenEmbedding, MatMulLayout.NT, C, s.VocabSize));
+        }
+        catch
+        {
+            packed.ForEach(p => p.Dispose());
+            throw;
+        }
+
+        _packed = [.. packed];
+    }
+
+    /// <summary>Frees the packed weights; the plain matmuls are used again.</summary>
+    public void ReleasePackedWeights()
+    {
+        if (_packed is null)
+        {
+            return;
+        }
+
+        foreach (PackedOperand p in _packed)
+        {
+            p.Dispose();
+        }
+
+        _packed = null;
+    }
+
     /// <summary>Forgets every sequence: the next <see cref="Append"/> is position 0.</summary>
     public void Reset()
     {
@@ -108,31 +164,47 @@ public sealed class Gpt2Inference : IDisposable
     }
 
     /// <summary>
-    /// Feeds prompts of equal length one position at a time (the prompt is 3 tokens, so this
-    /// costs three small steps and shares all code with decoding).
+    /// Forgets every sequence and feeds <paramref name="prompts"/> (all of one length); the
+    /// logits of the last prompt position are then ready. All positions go through the network
+    /// in one pass when they fit in <see cref="MaxRows"/> (3 positions of 32 users are 96 rows,
+    /// a matmul three times as efficient as 32), else one position at a time.
     /// </summary>
     /// <param name="prompts">[rows, promptLength] token ids.</param>
     /// <param name="promptLength">Tokens per prompt.</param>
     public void Prefill(ReadOnlySpan<int> prompts, int promptLength)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(promptLength, 1);
-        if (prompts.Length % promptLength != 0)
+        if (prompts.Length % promptLength != 0 || prompts.Length == 0)
         {
             throw new ArgumentException($"expected [rows, {promptLength}] tokens", nameof(prompts));
         }
 
         int rows = prompts.Length / promptLength;
-        Reset();
-        var column = new int[rows];
-        for (int p = 0; p < promptLength; p++)
+        if (rows > _maxRows || promptLength > _m.Shape.Positions)
         {
-            for (int r = 0; r < rows; r++)
+            throw new ArgumentException(
+                $"{rows} prompts of {promptLength} tokens do not fit {_maxRows} rows of " +
+                $"{_m.Shape.Positions} positions", nameof(prompts));
+        }
+
+        Reset();
+        int together = Math.Max(1, Math.Min(promptLength, _maxRows / rows));
+        var block = new int[together * rows];
+        for (int p0 = 0; p0 < promptLength; p0 += together)
+        {
+            // Position-major: rows [i·rows, (i+1)·rows) of the block are position p0 + i.
+            int count = Math.Min(together, promptLength - p0);
+            for (int i = 0; i < count; i++)
             {
-                column[r] = prompts[(r * promptLength) + p];
+                for (int r = 0; r < rows; r++)
+                {
+                    block[(i * rows) + r] = prompts[(r * promptLength) + p0 + i];
+                }
             }
 
             // Only the last prompt position's logits are read (the first generated token).
-            Append(column, computeLogits: p == promptLength - 1);
+            Forward(block.AsSpan(0, count * rows), rows, count,
+                computeLogits: p0 + count == promptLength);
         }
     }
 
@@ -159,38 +231,56 @@ public sealed class Gpt2Inference : IDisposable
     /// logits and their log-sum-exp for every row.
     /// </summary>
     /// <param name="tokens">[rows] token ids; row i continues cache row i.</param>
-    /// <param name="computeLogits">False skips the head (a prompt position whose prediction
-    /// nobody reads); the logits and log-sum-exp of the previous step are then stale.</param>
+    /// <param name="computeLogits">False skips the head (a position whose prediction nobody
+    /// reads); the logits and log-sum-exp of the previous step are then stale.</param>
     public void Append(ReadOnlySpan<int> tokens, bool computeLogits = true)
     {
-        Gpt2Shape s = _m.Shape;
-        int N = tokens.Length, C = s.Channels, NH = s.Heads, V = s.VocabSize, p = Length;
+        int N = tokens.Length;
         if (N < 1 || N > _maxRows || (Length > 0 && N != Rows))
         {
             throw new ArgumentException(
                 $"expected {(Length > 0 ? Rows : _maxRows)} tokens, found {N}", nameof(tokens));
         }
 
-        if (p >= s.Positions)
+        Forward(tokens, N, 1, computeLogits);
+    }
+
+    /// <summary>
+    /// Feeds <paramref name="positions"/> consecutive positions, from <see cref="Length"/> on,
+    /// of <paramref name="rows"/> sequences through the network; <paramref name="tokens"/> is
+    /// position-major ([positions, rows]). Every matmul runs over all positions × rows at
+    /// once; the attention goes position by position, so that position i sees the keys and
+    /// values that positions &lt; i of the same pass have just written to the cache. The head
+    /// runs for the last position only.
+    /// </summary>
+    private void Forward(ReadOnlySpan<int> tokens, int rows, int positions, bool computeLogits)
+    {
+        Gpt2Shape s = _m.Shape;
+        int N = tokens.Length, C = s.Channels, NH = s.Heads, V = s.VocabSize, p0 = Length;
+        if (p0 + positions > s.Positions)
         {
             throw new InvalidOperationException($"the context of {s.Positions} positions is full");
         }
 
-        long nc = (long)N * C;
+        long nc = (long)N * C, rc = (long)rows * C;
         Tensor wte = _m.TokenEmbedding, wpe = _m.PositionEmbedding;
 
         // Embedding at absolute position p: wte[token] + wpe[p] + wte[type(p)].
         _k.Upload(tokens, _tokens.Slice(0, N));
-        IntTensor types = default;
-        if (s.TypeTokens is not null)
+        for (int i = 0; i < positions; i++)
         {
-            Array.Fill(_hostTypes, s.TypeTokens.At(p, s.Positions), 0, N);
-            _k.Upload(_hostTypes.AsSpan(0, N), _types.Slice(0, N));
-            types = _types.Slice(0, N);
-        }
+            int p = p0 + i;
+            IntTensor types = default;
+            if (s.TypeTokens is not null)
+            {
+                Array.Fill(_hostTypes, s.TypeTokens.At(p, s.Positions), 0, rows);
+                _k.Upload(_hostTypes.AsSpan(0, rows), _types.Slice((long)i * rows, rows));
+                types = _types.Slice((long)i * rows, rows);
+            }
 
-        _k.EmbeddingForward(
-            _tokens.Slice(0, N), types, wte, wpe.Slice((long)p * C, C), N, 1, C, _x);
+            _k.EmbeddingForward(_tokens.Slice((long)i * rows, rows), types, wte,
+                wpe.Slice((long)p * C, C), rows, 1, C, _x.Slice(i * rc, rc));
+        }
 
         for (int l = 0; l < s.Layers; l++)
         {
@@ -198,33 +288,62 @@ public sealed class Gpt2Inference : IDisposable
             Tensor cache = _cache.Slice((long)l * s.Positions * 2 * C,
                 _cache.Length - ((long)l * s.Positions * 2 * C));
 
-            // h += Attn(LN1(h)), with this position's k, v appended to the cache.
+            // h += Attn(LN1(h)), with each position's k, v appended to the cache.
             _k.LayerNormForward(_x, b.Ln1W, b.Ln1B, N, C, _ln, _mean, _rstd);
-            _k.MatMulNN(_ln, b.AttnW, b.AttnB, N, C, 3 * C, _qkv, accumulate: false);
-            _k.AttentionDecode(_qkv, N, p, C, NH, _rowStride, cache, _atty);
-            _k.MatMulNN(_atty, b.ProjW, b.ProjB, N, C, C, _tmp, accumulate: false);
+            Linear(_ln, b.AttnW, b.AttnB, (4 * l) + 0, N, C, 3 * C, _qkv);
+            for (int i = 0; i < positions; i++)
+            {
+                _k.AttentionDecode(_qkv.Slice(3 * i * rc, 3 * rc), rows, p0 + i, C, NH,
+                    _rowStride, cache, _atty.Slice(i * rc, rc));
+            }
+
+            Linear(_atty, b.ProjW, b.ProjB, (4 * l) + 1, N, C, C, _tmp);
             _k.Accumulate(_tmp, nc, _x);
 
             // h += MLP(LN2(h))
             _k.LayerNormForward(_x, b.Ln2W, b.Ln2B, N, C, _ln, _mean, _rstd);
-            _k.MatMulNN(_ln, b.FcW, b.FcB, N, C, 4 * C, _fch, accumulate: false);
+            Linear(_ln, b.FcW, b.FcB, (4 * l) + 2, N, C, 4 * C, _fch);
             _k.GeluForward(_fch, 4 * nc, _gelu);
-            _k.MatMulNN(_gelu, b.FcProjW, b.FcProjB, N, 4 * C, C, _tmp, accumulate: false);
+            Linear(_gelu, b.FcProjW, b.FcProjB, (4 * l) + 3, N, 4 * C, C, _tmp);
             _k.Accumulate(_tmp, nc, _x);
         }
 
-        Rows = N;
-        Length = p + 1;
+        Rows = rows;
+        Length = p0 + positions;
         if (!computeLogits)
         {
             return;
         }
 
-        // Tied head over the full vocabulary, then its normaliser.
+        // Tied head over the full vocabulary for the last position's rows, then its normaliser.
         (Tensor lnfW, Tensor lnfB) = _m.FinalNorm;
-        _k.LayerNormForward(_x, lnfW, lnfB, N, C, _ln, _mean, _rstd);
-        _k.MatMulNT(_ln, wte, N, C, V, _logits, accumulate: false);
-        _k.RowLogSumExp(_logits, N, V, _lse);
+        Tensor last = _x.Slice((positions - 1) * rc, rc);
+        _k.LayerNormForward(last, lnfW, lnfB, rows, C, _ln, _mean, _rstd);
+        if (_packed is not null)
+        {
+            _k.MatMulPacked(_ln, _packed[^1], default, rows, _logits, accumulate: false);
+        }
+        else
+        {
+            _k.MatMulNT(_ln, wte, rows, C, V, _logits, accumulate: false);
+        }
+
+        _k.RowLogSumExp(_logits, rows, V, _lse);
+    }
+
+    /// <summary><c>y = x · w + bias</c>, with weight <paramref name="index"/>'s packed copy
+    /// when there is one (the same bits either way).</summary>
+    private void Linear(
+        Tensor x, Tensor w, Tensor bias, int index, int rows, int k, int n, Tensor y)
+    {
+        if (_packed is not null)
+        {
+            _k.MatMulPacked(x, _packed[index], bias, rows, y, accumulate: false);
+        }
+        else
+        {
+            _k.MatMulNN(x, w, bias, rows, k, n, y, accumulate: false);
+        }
     }
 
     /// <summary>
@@ -290,6 +409,10 @@ public sealed class Gpt2Inference : IDisposable
         _k.Download(_logits.Slice(0, count), destination[..(int)count]);
     }
 
-    /// <summary>Releases the cache and activations (not the model).</summary>
-    public void Dispose() => _arena.Dispose();
+    /// <summary>Releases the cache, activations and packed weights (not the model).</summary>
+    public void Dispose()
+    {
+        ReleasePackedWeights();
+        _arena.Dispose();
+    }
 }

@@ -172,14 +172,22 @@ public sealed class DecoderTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    [Fact]
-    public void Incremental_log_probabilities_equal_full_forwards()
+    [Theory]
+    [InlineData(4, false)]  // the prompt one position at a time
+    [InlineData(8, false)]  // two positions, then one
+    [InlineData(12, true)]  // all three in one pass, packed weights
+    public void Incremental_log_probabilities_equal_full_forwards(int maxRows, bool packed)
     {
         Dataset d = Toy();
         using var k = new CpuKernels(2);
         using Gpt2 model = Model(k, d, 9);
         ReferenceGpt2 reference = Reference(k, model);
-        using var net = new Gpt2Inference(k, model, 8);
+        using var net = new Gpt2Inference(k, model, maxRows);
+        if (packed)
+        {
+            net.PackWeights();
+        }
+
         var rng = new Random(4);
         int V = d.Vocabulary.Count;
         int[][] seqs = Enumerable.Range(0, 4)
@@ -235,6 +243,28 @@ public sealed class DecoderTests(ITestOutputHelper output) : IDisposable
         string[] one = Run(1);
         Assert.NotEmpty(one);
         Assert.Equal(one, Run(2));
+    }
+
+    [Fact]
+    public void Batches_packed_weights_and_shared_rows_change_no_bit()
+    {
+        // One user per call decodes with the plain matmuls and a batch of its own; all users at
+        // once go two per batch with packed weights, and beams of a batch share rows. Every
+        // path and score must be the same bits.
+        Dataset d = Toy();
+        using var k = new CpuKernels(2);
+        using Gpt2 model = Model(k, d, 6);
+        static string Key(UserRecommendations r) => string.Join(";", r.Paths.Select(p =>
+            $"{string.Join(",", p.Tokens)} {BitConverter.DoubleToInt64Bits(p.Score)} " +
+            $"{BitConverter.DoubleToInt64Bits(p.BeamScore)} " +
+            $"{BitConverter.DoubleToInt64Bits(p.LogProbability)}"));
+        using var rec = new Recommender(k, model, d, new DecodeOptions(UsersPerBatch: 2));
+        string[] together = rec.Recommend(Users(d), RecommendationSplit.Test, 10)
+            .Select(Key).ToArray();
+        string[] alone = Users(d)
+            .Select(u => Key(rec.Recommend([u], RecommendationSplit.Test, 10)[0])).ToArray();
+        Assert.All(together, x => Assert.NotEmpty(x));
+        Assert.Equal(alone, together);
     }
 
     [Fact]
