@@ -273,27 +273,38 @@ public sealed partial class IlgpuKernels
 
     /// <inheritdoc/>
     public void AttentionDecode(
-        Tensor qkv, int N, int t, int C, int NH, long rowStride, Tensor cache, Tensor output)
+        Tensor qkv, IntTensor ancestors, int N, int t, int C, int NH, long positionStride,
+        Tensor cache, Tensor output)
     {
         Positive(N, nameof(N));
         Positive(C, nameof(C));
         Positive(NH, nameof(NH));
-        if (t < 0 || t >= DecodeKernels.MaxT || C % NH != 0 || rowStride < (t + 1L) * 2 * C)
+        if (t < 0 || t >= DecodeKernels.MaxT || C % NH != 0 || positionStride < (long)N * 2 * C)
         {
             throw new ArgumentException(
                 $"attention decode: t = {t} (< {DecodeKernels.MaxT}), C = {C} "
-                + $"(multiple of NH = {NH}), rowStride = {rowStride} (≥ {(t + 1L) * 2 * C})");
+                + $"(multiple of NH = {NH}), positionStride = {positionStride} "
+                + $"(≥ N·2C = {(long)N * 2 * C})");
         }
 
         Need(qkv, (long)N * 3 * C, nameof(qkv));
-        Need(cache, ((N - 1) * rowStride) + ((t + 1L) * 2 * C), nameof(cache));
+        Need(cache, (t * positionStride) + ((long)N * 2 * C), nameof(cache));
         Need(output, (long)N * C, nameof(output));
+        if (t > 0 && ancestors.Length < (long)N * t)
+        {
+            throw new ArgumentException(
+                $"ancestors must hold [N={N}, t={t}] = {(long)N * t} ints, found " +
+                $"{ancestors.Length}", nameof(ancestors));
+        }
+
         int HS = C / NH;
-        var g = new DecodeArgs(t, C, NH, HS, rowStride, 1f / MathF.Sqrt(HS));
+        var g = new DecodeArgs(t, C, NH, HS, positionStride, 1f / MathF.Sqrt(HS));
         ArrayView<float> scores = Scratch((long)N * NH * DecodeKernels.MaxT);
+        ArrayView<int> anc = IntsOrDummy(t == 0 ? default : ancestors);
         _table.DecodeAppend(Elements((long)N * C), View(qkv), View(cache), g);
-        _table.DecodeProbabilities(Elements((long)N * NH), View(qkv), View(cache), scores, g);
-        _table.DecodeOutput(Elements((long)N * C), View(cache), scores, View(output), g);
+        _table.DecodeProbabilities(
+            Elements((long)N * NH), View(qkv), View(cache), anc, scores, g);
+        _table.DecodeOutput(Elements((long)N * C), View(cache), anc, scores, View(output), g);
     }
 
     /// <inheritdoc/>

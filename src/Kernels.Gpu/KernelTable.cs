@@ -41,8 +41,8 @@ internal sealed class KernelTable
     public readonly Action<Index1D, AVd, AVd, int> NormReduce;
     public readonly Action<Index1D, AV, AV, AV, AV, AdamArgs> AdamW;
     public readonly Action<Index1D, AV, AV, DecodeArgs> DecodeAppend;
-    public readonly Action<Index1D, AV, AV, AV, DecodeArgs> DecodeProbabilities;
-    public readonly Action<Index1D, AV, AV, AV, DecodeArgs> DecodeOutput;
+    public readonly Action<Index1D, AV, AV, AVi, AV, DecodeArgs> DecodeProbabilities;
+    public readonly Action<Index1D, AV, AVi, AV, AV, DecodeArgs> DecodeOutput;
     public readonly Action<Index1D, AV, AV, int> RowLogSumExp;
     public readonly Action<Index1D, AV, AVi, AV, long> GatherRows;
 
@@ -96,9 +96,9 @@ internal sealed class KernelTable
             LossKernels.AdamW);
         DecodeAppend = a.LoadAutoGroupedStreamKernel<Index1D, AV, AV, DecodeArgs>(
             DecodeKernels.Append);
-        DecodeProbabilities = a.LoadAutoGroupedStreamKernel<Index1D, AV, AV, AV, DecodeArgs>(
-            DecodeKernels.Probabilities);
-        DecodeOutput = a.LoadAutoGroupedStreamKernel<Index1D, AV, AV, AV, DecodeArgs>(
+        DecodeProbabilities = a.LoadAutoGroupedStreamKernel<
+            Index1D, AV, AV, AVi, AV, DecodeArgs>(DecodeKernels.Probabilities);
+        DecodeOutput = a.LoadAutoGroupedStreamKernel<Index1D, AV, AVi, AV, AV, DecodeArgs>(
             DecodeKernels.Output);
         RowLogSumExp = a.LoadAutoGroupedStreamKernel<Index1D, AV, AV, int>(
             DecodeKernels.RowLogSumExp);

@@ -180,19 +180,23 @@ public interface IKernels : IDisposable
 
     // ---- incremental decoding (inference only) ------------------------------------------------
     // Generation feeds one new position per row and keeps every earlier position's key and value
-    // in a cache, so a step costs one row of work instead of the whole prefix. Cache row n starts
-    // at n·rowStride and holds positions as [maxT, 2C] (k at [0, C), v at [C, 2C)); a caller may
-    // stack several layers' caches in one row (rowStride = layers·maxT·2C) so that reordering
-    // beams is one GatherRows for the whole network.
+    // in a cache, so a step costs one row of work instead of the whole prefix. The cache is a
+    // tree of slots of 2C floats (k at [0, C), v at [C, 2C)): the slot of node s at position j
+    // starts at j·positionStride + s·2C, and a row names the node of each earlier position in
+    // its ancestors row. Beams that continue the same parent share its slots: re-selecting
+    // beams rewrites the small ancestors table and copies no key or value.
 
     /// <summary>
-    /// One new position t per row: writes the new k, v of qkv: [N, 3C] into cache position t, then
-    /// <c>output[n] = softmax(q·K[0..t]ᵀ/√HS) · V[0..t]</c> per head (heads concatenated) into
-    /// output: [N, C]. Equals row t of <see cref="AttentionForward"/> (no dropout) over the same
-    /// positions. cache: [N, rowStride] as above, t &lt; 64.
+    /// One new position t per row: writes the new k, v of qkv: [N, 3C] into the slot of node n
+    /// at position t, then <c>output[n] = softmax(q·K[0..t]ᵀ/√HS) · V[0..t]</c> per head (heads
+    /// concatenated) into output: [N, C], where position j &lt; t of row n is node
+    /// ancestors[n, j] (ancestors: [N, t], ids below positionStride / 2C). Equals row t of
+    /// <see cref="AttentionForward"/> (no dropout) over the same positions. t &lt; 64; a caller
+    /// may stack layers' caches one after another (each 64 · positionStride floats or fewer).
     /// </summary>
     void AttentionDecode(
-        Tensor qkv, int N, int t, int C, int NH, long rowStride, Tensor cache, Tensor output);
+        Tensor qkv, IntTensor ancestors, int N, int t, int C, int NH, long positionStride,
+        Tensor cache, Tensor output);
 
     /// <summary>
     /// <c>lse[i] = log Σ_j exp(x[i, j])</c> (max-shifted, summed in float64 in column order):

@@ -189,9 +189,10 @@ public sealed class ProfilingKernels : IKernels
 
     /// <inheritdoc/>
     public void AttentionDecode(
-        Tensor qkv, int N, int t, int C, int NH, long rowStride, Tensor cache, Tensor output) =>
+        Tensor qkv, IntTensor ancestors, int N, int t, int C, int NH, long positionStride,
+        Tensor cache, Tensor output) =>
         Time("AttentionDecode",
-            () => _k.AttentionDecode(qkv, N, t, C, NH, rowStride, cache, output));
+            () => _k.AttentionDecode(qkv, ancestors, N, t, C, NH, positionStride, cache, output));
 
     /// <inheritdoc/>
     public void RowLogSumExp(Tensor x, int m, int n, Tensor lse) =>

@@ -343,13 +343,16 @@ internal static class OpChecks
     {
         using var h = new Host(k);
         const int N = 3, t = 4, C = 6, NH = 3, maxT = 8;
-        const long rowStride = (long)maxT * 2 * C + 5; // padded rows
+        const long positionStride = (N * 2 * C) + 5; // padded: 3 slots of 2C and 5 spare floats
         float[] qkv = Check.Random(N * 3 * C, 50);
-        float[] cache0 = Check.Random((int)(N * rowStride), 51);
+        float[] cache0 = Check.Random((int)(maxT * positionStride), 51);
+        int[] ancestors = [2, 0, 1, 1, 0, 0, 2, 1, 1, 2, 0, 0]; // [N, t]: shared and crossed
         Tensor cache = h.F(cache0), output = h.Zeros(N * C);
-        k.AttentionDecode(h.F(qkv), N, t, C, NH, rowStride, cache, output);
+        k.AttentionDecode(
+            h.F(qkv), h.I(ancestors), N, t, C, NH, positionStride, cache, output);
         double[] eCache = Check.Wide(cache0), eOut = new double[N * C];
-        Ops.Decode.ReferenceAttention(Check.Wide(qkv), N, t, C, NH, eCache, rowStride, eOut);
+        Ops.Decode.ReferenceAttention(
+            Check.Wide(qkv), ancestors, N, t, C, NH, eCache, positionStride, eOut);
         Check.Close(h.Get(output), eOut, 1e-4, 1e-5, "decode output");
         Check.Close(h.Get(cache), eCache, 0, 0, "decode cache");
 

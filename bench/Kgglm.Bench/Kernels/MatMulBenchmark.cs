@@ -103,7 +103,7 @@ public class MatMulBenchmark
     }
 
     /// <summary>One warm-up and three measured iterations, in process, plus GFLOP/s.</summary>
-    private sealed class ShortConfig : ManualConfig
+    internal sealed class ShortConfig : ManualConfig
     {
         public ShortConfig()
         {
@@ -113,6 +113,91 @@ public class MatMulBenchmark
                 .WithToolchain(InProcessEmitToolchain.Instance));
             AddColumn(new GflopsColumn());
         }
+    }
+}
+
+/// <summary>
+/// The matmuls of one decode step (640 rows = 32 users × 20 beams; 1280 = 64 users) on 2
+/// threads, plain (B re-packed every call) against <see cref="IKernels.MatMulPacked"/> (B
+/// packed once, as the decoder does for a multi-batch decode).
+/// </summary>
+[Config(typeof(MatMulBenchmark.ShortConfig))]
+public class DecodeMatMulBenchmark
+{
+    private CpuKernels? _kernels;
+    private DeviceArena? _arena;
+    private PackedOperand? _packed;
+    private Tensor _a;
+    private Tensor _b;
+    private Tensor _c;
+
+    /// <summary>A block's four linear layers and the tied head, at two batch sizes.</summary>
+    public static IEnumerable<MatMulShape> Shapes() =>
+        new[] { 640, 1280 }.SelectMany(m => new MatMulShape[]
+        {
+            new(MatMulLayout.NN, m, 768, 2304),   // attn.c_attn
+            new(MatMulLayout.NN, m, 768, 768),    // attn.c_proj
+            new(MatMulLayout.NN, m, 768, 3072),   // mlp.c_fc
+            new(MatMulLayout.NN, m, 3072, 768),   // mlp.c_proj
+            new(MatMulLayout.NT, m, 768, 35609),  // head
+        });
+
+    /// <summary>Layout and sizes of the matmul.</summary>
+    [ParamsSource(nameof(Shapes))]
+    public MatMulShape Shape { get; set; } = new(MatMulLayout.NN, 1, 1, 1);
+
+    /// <summary>Whether B is packed once (true) or per call (false).</summary>
+    [Params(false, true)]
+    public bool Packed { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (MatMulLayout layout, int m, int k, int n) = Shape;
+        _kernels = new CpuKernels(2);
+        _arena = _kernels.CreateArena("bench", ((long)m * k) + ((long)k * n) + ((long)m * n) + 64);
+        _a = _arena.AllocateFloat((long)m * k);
+        _b = _arena.AllocateFloat((long)k * n);
+        _c = _arena.AllocateFloat((long)m * n);
+        Random rng = new(1);
+        foreach (Tensor t in new[] { _a, _b })
+        {
+            float[] values = new float[t.Length];
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = (float)(rng.NextDouble() - 0.5);
+            }
+
+            _kernels.Upload(values, t);
+        }
+
+        _packed = Packed ? _kernels.PackRight(_b, layout, k, n) : null;
+    }
+
+    [Benchmark]
+    public void MatMul()
+    {
+        (MatMulLayout layout, int m, int k, int n) = Shape;
+        if (_packed is not null)
+        {
+            _kernels!.MatMulPacked(_a, _packed, default, m, _c, false);
+        }
+        else if (layout == MatMulLayout.NN)
+        {
+            _kernels!.MatMulNN(_a, _b, default, m, k, n, _c, false);
+        }
+        else
+        {
+            _kernels!.MatMulNT(_a, _b, m, k, n, _c, false);
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _packed?.Dispose();
+        _arena?.Dispose();
+        _kernels?.Dispose();
     }
 }
 

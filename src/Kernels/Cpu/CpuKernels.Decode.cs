@@ -14,31 +14,39 @@ public sealed unsafe partial class CpuKernels
 
     /// <inheritdoc/>
     public void AttentionDecode(
-        Tensor qkv, int N, int t, int C, int NH, long rowStride, Tensor cache, Tensor output)
+        Tensor qkv, IntTensor ancestors, int N, int t, int C, int NH, long positionStride,
+        Tensor cache, Tensor output)
     {
         Positive(N, nameof(N));
         Positive(C, nameof(C));
         Positive(NH, nameof(NH));
-        if (t < 0 || t >= Attention.MaxT || C % NH != 0 || rowStride < (t + 1L) * 2 * C)
+        if (t < 0 || t >= Attention.MaxT || C % NH != 0 || positionStride < (long)N * 2 * C)
         {
             throw new ArgumentException(
                 $"attention decode: t = {t} (< {Attention.MaxT}), C = {C} " +
-                $"(multiple of NH = {NH})," +
-                $" rowStride = {rowStride} (≥ {(t + 1L) * 2 * C})");
+                $"(multiple of NH = {NH}), positionStride = {positionStride} " +
+                $"(≥ N·2C = {(long)N * 2 * C})");
         }
 
         Need(qkv, (long)N * 3 * C, nameof(qkv));
-        Need(cache, ((N - 1) * rowStride) + ((t + 1L) * 2 * C), nameof(cache));
+        Need(cache, (t * positionStride) + ((long)N * 2 * C), nameof(cache));
         Need(output, (long)N * C, nameof(output));
+        if (t > 0)
+        {
+            Need(ancestors, (long)N * t, nameof(ancestors));
+            CheckIds(ancestors, N * t, positionStride / (2 * C), nameof(ancestors));
+        }
+
         DecodeJob j = _decodeJob;
         j.Kind = DecodeKind.Attention;
         j.P0 = CpuArena.Pointer(qkv);
         j.P1 = CpuArena.Pointer(cache);
         j.P2 = CpuArena.Pointer(output);
+        j.I0 = t == 0 ? null : CpuArena.Pointer(ancestors);
         j.T = t;
         j.C = C;
         j.NH = NH;
-        j.Width = rowStride;
+        j.Width = positionStride;
         _pool.Run(j, N * NH);
     }
 
@@ -103,7 +111,7 @@ public sealed unsafe partial class CpuKernels
             switch (Kind)
             {
                 case DecodeKind.Attention:
-                    Decode.AttentionForward(P0, T, C, NH, P1, Width, start, end, P2);
+                    Decode.AttentionForward(P0, I0, T, C, NH, P1, Width, start, end, P2);
                     break;
                 case DecodeKind.LogSumExp:
                     Decode.RowLogSumExp(P0, C, start, end, P1, Simd);

@@ -9,11 +9,13 @@ namespace Kgglm.Kernels.Ops;
 /// <summary>
 /// The ops of incremental (key/value-cached) decoding, inference only, so forward only.
 /// <para><b>AttentionDecode</b>: every row n brings one new position t. qkv: [N, 3C] of the new
-/// tokens (q, k, v blocks of C, head h at h·HS). The cache row n starts at n·rowStride and holds
-/// positions 0..t as [maxT, 2C] (k at [0, C), v at [C, 2C)). The op first writes the new k, v at
-/// position t, then, per head, <c>out = softmax(q·K[0..t]ᵀ/√HS) · V[0..t]</c> into output:
-/// [N, C]. Causality is implicit: the cache holds nothing past t. Work item = (row, head), which
-/// owns exactly the cache slice it writes.</para>
+/// tokens (q, k, v blocks of C, head h at h·HS). The cache is a set of slots of 2C floats (k at
+/// [0, C), v at [C, 2C)); the slot of node s at position j starts at j·positionStride + s·2C.
+/// Row n's earlier positions are the nodes ancestors[n, j] (ancestors: [N, t]); its new k, v go
+/// to node n of position t. The op writes that slot, then, per head,
+/// <c>out = softmax(q·K[0..t]ᵀ/√HS) · V[0..t]</c> into output: [N, C]. Rows whose paths share
+/// a prefix share its slots, so re-selecting beams copies nothing. Work item = (row, head),
+/// which owns exactly the slice of the slot it writes.</para>
 /// <para><b>RowLogSumExp</b>: <c>lse[i] = max_j x[i,j] + log Σ_j exp(x[i,j] − max)</c>, x: [M, N],
 /// one row per work item, summed in column order.</para>
 /// <para><b>GatherRows</b>: <c>destination[i, :] = source[indices[i], :]</c> for rows of width W;
@@ -23,31 +25,36 @@ internal static unsafe class Decode
 {
     /// <summary>Work items [start, end) of the N·NH (row, head) pairs.</summary>
     public static void AttentionForward(
-        float* qkv, int t, int C, int NH, float* cache, long rowStride, int start, int end,
-        float* output)
+        float* qkv, int* ancestors, int t, int C, int NH, float* cache, long positionStride,
+        int start, int end, float* output)
     {
         Debug.Assert(t < Attention.MaxT && C % NH == 0);
         int HS = C / NH;
         float scale = 1f / MathF.Sqrt(HS);
         float* scores = stackalloc float[Attention.MaxT];
+        float** slots = stackalloc float*[Attention.MaxT];
         for (int nh = start; nh < end; nh++)
         {
             int n = nh / NH, h = nh % NH;
             float* q = qkv + ((long)n * 3 * C) + (h * HS);
-            float* row = cache + (n * rowStride) + (h * HS);
+            for (int j = 0; j < t; j++)
+            {
+                slots[j] = cache + (j * positionStride) + ((long)ancestors[((long)n * t) + j] * 2 * C)
+                    + (h * HS);
+            }
 
-            // Append this position's k and v to the cache.
-            Buffer.MemoryCopy(
-                q + C, row + ((long)t * 2 * C), HS * sizeof(float), HS * sizeof(float));
-            Buffer.MemoryCopy(
-                q + (2 * C), row + ((long)t * 2 * C) + C, HS * sizeof(float), HS * sizeof(float));
+            // This position's k and v go to the row's own slot.
+            float* own = cache + (t * positionStride) + ((long)n * 2 * C) + (h * HS);
+            slots[t] = own;
+            Buffer.MemoryCopy(q + C, own, HS * sizeof(float), HS * sizeof(float));
+            Buffer.MemoryCopy(q + (2 * C), own + C, HS * sizeof(float), HS * sizeof(float));
 
             float max = float.NegativeInfinity;
             for (int t2 = 0; t2 <= t; t2++)
             {
-                float s = Dot(q, row + ((long)t2 * 2 * C), HS) * scale;
-                scores[t2] = s;
-                max = MathF.Max(max, s);
+                float sc = Dot(q, slots[t2], HS) * scale;
+                scores[t2] = sc;
+                max = MathF.Max(max, sc);
             }
 
             float sum = 0f;
@@ -63,7 +70,7 @@ internal static unsafe class Decode
             new Span<float>(y, HS).Clear();
             for (int t2 = 0; t2 <= t; t2++)
             {
-                Axpy(scores[t2] * inv, row + ((long)t2 * 2 * C) + C, y, HS);
+                Axpy(scores[t2] * inv, slots[t2] + C, y, HS);
             }
         }
     }
@@ -189,23 +196,29 @@ internal static unsafe class Decode
     }
 
     /// <summary>
-    /// float64 reference of <see cref="AttentionForward"/> on all N rows (same layouts; the cache
-    /// is updated at position t).
+    /// float64 reference of <see cref="AttentionForward"/> on all N rows (same layouts; the
+    /// cache is updated at the rows' slots of position t).
     /// </summary>
     public static void ReferenceAttention(
-        ReadOnlySpan<double> qkv, int N, int t, int C, int NH, Span<double> cache, long rowStride,
-        Span<double> output)
+        ReadOnlySpan<double> qkv, ReadOnlySpan<int> ancestors, int N, int t, int C, int NH,
+        Span<double> cache, long positionStride, Span<double> output)
     {
         int HS = C / NH;
         double scale = 1.0 / Math.Sqrt(HS);
         var s = new double[t + 1];
+        var slot = new long[t + 1];
         for (int n = 0; n < N; n++)
         {
-            long row = n * rowStride;
+            for (int j = 0; j < t; j++)
+            {
+                slot[j] = (j * positionStride) + ((long)ancestors[(n * t) + j] * 2 * C);
+            }
+
+            slot[t] = (t * positionStride) + ((long)n * 2 * C);
             for (int c = 0; c < C; c++)
             {
-                cache[(int)(row + (t * 2 * C) + c)] = qkv[(n * 3 * C) + C + c];
-                cache[(int)(row + (t * 2 * C) + C + c)] = qkv[(n * 3 * C) + (2 * C) + c];
+                cache[(int)(slot[t] + c)] = qkv[(n * 3 * C) + C + c];
+                cache[(int)(slot[t] + C + c)] = qkv[(n * 3 * C) + (2 * C) + c];
             }
 
             for (int h = 0; h < NH; h++)
@@ -217,7 +230,7 @@ internal static unsafe class Decode
                     for (int i = 0; i < HS; i++)
                     {
                         dot += qkv[(n * 3 * C) + (h * HS) + i]
-                            * cache[(int)(row + (t2 * 2 * C) + (h * HS) + i)];
+                            * cache[(int)(slot[t2] + (h * HS) + i)];
                     }
 
                     s[t2] = dot * scale;
@@ -236,7 +249,7 @@ internal static unsafe class Decode
                     double y = 0;
                     for (int t2 = 0; t2 <= t; t2++)
                     {
-                        y += s[t2] / sum * cache[(int)(row + (t2 * 2 * C) + C + (h * HS) + i)];
+                        y += s[t2] / sum * cache[(int)(slot[t2] + C + (h * HS) + i)];
                     }
 
                     output[(n * C) + (h * HS) + i] = y;

@@ -144,20 +144,38 @@ public sealed class TailPredictor : IDisposable
         ArgumentNullException.ThrowIfNull(queries);
         var metrics = new LinkPredictionMetrics();
         var rankings = new QueryRanking[Batch];
-        for (int start = 0; start < queries.Count; start += Batch)
+
+        // Several batches: the weights arranged once (the same bits, see Gpt2Inference).
+        bool pack = queries.Count > Batch && !_net.WeightsPacked;
+        if (pack)
         {
-            int n = Math.Min(Batch, queries.Count - start);
-            Forward(queries, start, n);
+            _net.PackWeights();
+        }
 
-            // Ranking is host work while the backend idles: spread it over the cores, then add
-            // in query order so the sums do not depend on the schedule.
-            Parallel.For(0, n, i => rankings[i] = Rank(queries[start + i], i));
-            for (int i = 0; i < n; i++)
+        try
+        {
+            for (int start = 0; start < queries.Count; start += Batch)
             {
-                metrics.Add(rankings[i]);
-            }
+                int n = Math.Min(Batch, queries.Count - start);
+                Forward(queries, start, n);
 
-            progress?.Invoke(start + n, queries.Count);
+                // Ranking is host work while the backend idles: spread it over the cores, then
+                // add in query order so the sums do not depend on the schedule.
+                Parallel.For(0, n, i => rankings[i] = Rank(queries[start + i], i));
+                for (int i = 0; i < n; i++)
+                {
+                    metrics.Add(rankings[i]);
+                }
+
+                progress?.Invoke(start + n, queries.Count);
+            }
+        }
+        finally
+        {
+            if (pack)
+            {
+                _net.ReleasePackedWeights();
+            }
         }
 
         return metrics.Results(decimals);

@@ -20,19 +20,24 @@ namespace Kgglm.Decoding;
 /// the one logits matmul <c>h · wteᵀ</c> plus <see cref="IKernels.RowLogSumExp"/>; the allowed
 /// entries are then picked out with <see cref="IKernels.GatherRows"/> (width 1) and only those
 /// cross to the host.</para>
-/// <para>Cache: [rows, layers, positions, 2C], k then v per position, all layers of a row
-/// contiguous so that reordering rows after a beam step is one gather. Two such buffers are
-/// swapped on every <see cref="Reorder"/>.</para>
+/// <para>Cache: a tree of key/value slots, [layers, positions, maxRows, 2C] (see
+/// <see cref="IKernels.AttentionDecode"/>): the token fed to row r at position p fills slot
+/// (p, r), and each row keeps the slot of every earlier position in a host table (its path).
+/// <see cref="Reorder"/> only rewrites that table: beams that continue the same parent share
+/// its slots, and no key or value is ever copied.</para>
 /// </remarks>
 public sealed class Gpt2Inference : IDisposable
 {
     private readonly IKernels _k;
     private readonly Gpt2 _m;
     private readonly int _maxRows;
-    private readonly long _rowStride;          // floats per cache row: L · maxT · 2C
+    private readonly long _positionStride;     // floats per position of a layer: maxRows · 2C
     private readonly DeviceArena _arena;
-    private Tensor _cache, _spare;             // [maxRows, L, maxT, 2C]
+    private readonly Tensor _cache;            // [L, maxT, maxRows, 2C]
     private readonly IntTensor _tokens, _types, _indices; // [maxRows], [maxRows], [GatherChunk]
+    private readonly IntTensor _ancestors;     // [maxT][maxRows, t]: one table per position
+    private int[] _paths, _sparePaths;         // [maxRows, maxT]: row r's slot at position j
+    private readonly int[] _table;             // [rows, p]: one position's ancestors, on host
     private readonly Tensor _x, _ln, _qkv, _atty, _tmp, _fch, _gelu; // [R, C|3C|4C]
     private readonly Tensor _mean, _rstd, _lse;                      // [R]
     private readonly Tensor _logits;                                  // [R, V]
@@ -62,18 +67,21 @@ public sealed class Gpt2Inference : IDisposable
         _m = model;
         _maxRows = maxRows;
         int C = s.Channels, T = s.Positions;
-        _rowStride = (long)s.Layers * T * 2 * C;
-        long R = maxRows, rc = R * C;
+        _positionStride = (long)maxRows * 2 * C;
+        long R = maxRows, rc = R * C, cache = (long)s.Layers * T * _positionStride;
         static long P(long n) => DeviceArena.Padded(n);
-        long total = (2 * P(R * _rowStride)) + (3 * P(R)) + P(GatherChunk) + (3 * P(rc))
+        long total = P(cache) + (2 * P(R)) + P(GatherChunk) + P(T * R * T) + (3 * P(rc))
             + (2 * P(3 * rc)) + (2 * P(4 * rc)) + (3 * P(R)) + P(R * s.VocabSize)
             + P(GatherChunk);
         _arena = kernels.CreateArena("inference", total);
-        _cache = _arena.AllocateFloat(R * _rowStride);
-        _spare = _arena.AllocateFloat(R * _rowStride);
+        _cache = _arena.AllocateFloat(cache);
         _tokens = _arena.AllocateInt(R);
         _types = _arena.AllocateInt(R);
         _indices = _arena.AllocateInt(GatherChunk);
+        _ancestors = _arena.AllocateInt(T * R * T);
+        _paths = new int[R * T];
+        _sparePaths = new int[R * T];
+        _table = new int[R * T];
         _x = _arena.AllocateFloat(rc);
         _ln = _arena.AllocateFloat(rc);
         _atty = _arena.AllocateFloat(rc);
@@ -210,7 +218,8 @@ public sealed class Gpt2Inference : IDisposable
 
     /// <summary>
     /// Row i of the next step continues the sequence of current row <paramref name="parents"/>[i]
-    /// (beam re-selection); the number of rows becomes parents.Length.
+    /// (beam re-selection); the number of rows becomes parents.Length. Host work only: row i
+    /// takes over its parent's path of slots.
     /// </summary>
     public void Reorder(ReadOnlySpan<int> parents)
     {
@@ -219,10 +228,19 @@ public sealed class Gpt2Inference : IDisposable
             throw new ArgumentException($"expected 1..{_maxRows} rows, found {parents.Length}");
         }
 
-        _k.Upload(parents, _indices.Slice(0, parents.Length));
-        _k.GatherRows(_cache, _indices.Slice(0, parents.Length), parents.Length, _rowStride,
-            _spare);
-        (_cache, _spare) = (_spare, _cache);
+        int T = _m.Shape.Positions;
+        for (int i = 0; i < parents.Length; i++)
+        {
+            if ((uint)parents[i] >= (uint)Rows)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(parents), $"parent {parents[i]} of row {i} is not in [0, {Rows})");
+            }
+
+            Array.Copy(_paths, parents[i] * T, _sparePaths, i * T, Length);
+        }
+
+        (_paths, _sparePaths) = (_sparePaths, _paths);
         Rows = parents.Length;
     }
 
@@ -282,19 +300,41 @@ public sealed class Gpt2Inference : IDisposable
                 wpe.Slice((long)p * C, C), rows, 1, C, _x.Slice(i * rc, rc));
         }
 
+        // Each position's ancestors table [rows, p]: the row's path so far, with its own new
+        // slots (node r) at the positions of this pass.
+        int T = s.Positions;
+        Span<int> table = _table;
+        for (int i = 0; i < positions; i++)
+        {
+            int p = p0 + i;
+            for (int r = 0; r < rows; r++)
+            {
+                _paths.AsSpan(r * T, p).CopyTo(table.Slice(r * p, p));
+                _paths[(r * T) + p] = r;
+            }
+
+            if (p > 0)
+            {
+                _k.Upload(table[..(rows * p)], _ancestors.Slice((long)p * _maxRows * T,
+                    (long)rows * p));
+            }
+        }
+
+        long layerStride = T * _positionStride;
         for (int l = 0; l < s.Layers; l++)
         {
             Gpt2.LayerTensors b = _m.Block(l);
-            Tensor cache = _cache.Slice((long)l * s.Positions * 2 * C,
-                _cache.Length - ((long)l * s.Positions * 2 * C));
+            Tensor cache = _cache.Slice(l * layerStride, layerStride);
 
             // h += Attn(LN1(h)), with each position's k, v appended to the cache.
             _k.LayerNormForward(_x, b.Ln1W, b.Ln1B, N, C, _ln, _mean, _rstd);
             Linear(_ln, b.AttnW, b.AttnB, (4 * l) + 0, N, C, 3 * C, _qkv);
             for (int i = 0; i < positions; i++)
             {
-                _k.AttentionDecode(_qkv.Slice(3 * i * rc, 3 * rc), rows, p0 + i, C, NH,
-                    _rowStride, cache, _atty.Slice(i * rc, rc));
+                int p = p0 + i;
+                _k.AttentionDecode(_qkv.Slice(3 * i * rc, 3 * rc),
+                    _ancestors.Slice((long)p * _maxRows * T, (long)rows * p), rows, p, C, NH,
+                    _positionStride, cache, _atty.Slice(i * rc, rc));
             }
 
             Linear(_atty, b.ProjW, b.ProjB, (4 * l) + 1, N, C, C, _tmp);
