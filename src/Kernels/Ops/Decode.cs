@@ -39,8 +39,8 @@ internal static unsafe class Decode
             float* q = qkv + ((long)n * 3 * C) + (h * HS);
             for (int j = 0; j < t; j++)
             {
-                slots[j] = cache + (j * positionStride) + ((long)ancestors[((long)n * t) + j] * 2 * C)
-                    + (h * HS);
+                long node = ancestors[((long)n * t) + j];
+                slots[j] = cache + (j * positionStride) + (node * 2 * C) + (h * HS);
             }
 
             // This position's k and v go to the row's own slot.
