@@ -60,10 +60,15 @@ internal static class DecodeThroughput
         recommender.Recommend(ids.AsSpan(0, Math.Min(2 * batch, ids.Length)),
             RecommendationSplit.Test, 10);
         (k as ProfilingKernels)?.Reset();
+        (long bodyBefore, long headBefore, long unsharedBefore) = recommender.RowsComputed;
         var watch = Stopwatch.StartNew();
         IReadOnlyList<UserRecommendations> all =
             recommender.Recommend(ids, RecommendationSplit.Test, 10);
         double seconds = watch.Elapsed.TotalSeconds;
+        (long body, long head, long unshared) = recommender.RowsComputed;
+        body -= bodyBefore;
+        head -= headBefore;
+        unshared -= unsharedBefore;
         var result = new Dictionary<string, object>
         {
             ["engine"] = "kgglm",
@@ -78,6 +83,9 @@ internal static class DecodeThroughput
             ["users_per_s"] = Math.Round(ids.Length / seconds, 1),
             ["sequences_per_s"] = Math.Round(ids.Length * beams / seconds, 1),
             ["items_returned"] = all.Sum(r => r.Items.Count),
+            ["body_rows_per_user"] = Math.Round((double)body / ids.Length, 2),
+            ["head_rows_per_user"] = Math.Round((double)head / ids.Length, 2),
+            ["body_rows_unshared_per_user"] = Math.Round((double)unshared / ids.Length, 2),
             ["peak_rss_mib"] = TrainThroughput.PeakRssMib(),
         };
         Console.WriteLine(JsonSerializer.Serialize(result));

@@ -107,6 +107,14 @@ public sealed class Gpt2Inference : IDisposable
     /// <summary>Positions already in the cache (the absolute position of the next token).</summary>
     public int Length { get; private set; }
 
+    /// <summary>Rows that went through the transformer blocks since construction (each costs
+    /// 24·C² multiply-adds; beams sharing a path count once).</summary>
+    public long BodyRows { get; private set; }
+
+    /// <summary>Rows that went through the full-vocabulary head since construction (each costs
+    /// C·V multiply-adds and one log-sum-exp).</summary>
+    public long HeadRows { get; private set; }
+
     /// <summary>The network size.</summary>
     public Gpt2Shape Shape => _m.Shape;
 
@@ -350,10 +358,13 @@ public sealed class Gpt2Inference : IDisposable
 
         Rows = rows;
         Length = p0 + positions;
+        BodyRows += N;
         if (!computeLogits)
         {
             return;
         }
+
+        HeadRows += rows;
 
         // Tied head over the full vocabulary for the last position's rows, then its normaliser.
         (Tensor lnfW, Tensor lnfB) = _m.FinalNorm;

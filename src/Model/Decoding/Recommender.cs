@@ -38,6 +38,13 @@ public sealed class Recommender : IDisposable
     /// <summary>The decoding settings.</summary>
     public DecodeOptions Options => _decoder.Options;
 
+    /// <summary>
+    /// Network rows so far: computed through the blocks and the head, and what the blocks
+    /// would have computed had no two beams shared a path's row.
+    /// </summary>
+    public (long Body, long Head, long Unshared) RowsComputed =>
+        (_net.BodyRows, _net.HeadRows, _decoder.UnsharedRows);
+
     private bool OwnsModel { get; }
 
     /// <summary>
