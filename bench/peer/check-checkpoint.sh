@@ -9,9 +9,7 @@ cd "$(dirname "$0")/../.."
 checkpoint=$1
 corpus=$2
 rows=${3:-64}
-work=${PEER_DIR:-/tmp/kgglm-peer}
-peer=$work/bin/Release/net10.0/linux-x64/peer
-[ -x "$peer" ] || { echo "build the peer first (bench/peer/train.sh does)" >&2; exit 2; }
+source bench/peer/peer.sh
 
 dotnet build bench/Kgglm.Bench -c Release --nologo -v quiet >&2
 tokens=$(mktemp --suffix .tok)

@@ -6,17 +6,7 @@
 # Prints one line per run: layout, M, K, N, threads and the peer's JSON.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-source_dir=${PEER_SRC:-$here/../../../shared/peer}
-work=${PEER_DIR:-/tmp/kgglm-peer}
-peer=$work/bin/Release/net10.0/linux-x64/peer
-
-# The shared copy is read-only: build a private copy once (restores TorchSharp, ~1.4 GB).
-if [ ! -x "$peer" ]; then
-    rm -rf "$work"
-    cp -r "$source_dir" "$work"
-    (cd "$work" && dotnet build -c Release >&2)
-fi
+source "$(dirname "$0")/peer.sh"
 
 shapes=(
     "NN 2304 768 768" "NN 2304 768 2304" "NN 2304 768 3072" "NN 2304 3072 768"

@@ -11,16 +11,7 @@ rounds=${1:-2}
 threads=${THREADS:-2}
 steps=${STEPS:-3}
 micro=${MICRO:-128}
-source_dir=${PEER_SRC:-../shared/peer}
-work=${PEER_DIR:-/tmp/kgglm-peer}
-peer=$work/bin/Release/net10.0/linux-x64/peer
-
-# The shared copy is read-only: build a private copy once (restores TorchSharp, ~1.4 GB).
-if [ ! -x "$peer" ]; then
-    rm -rf "$work"
-    cp -r "$source_dir" "$work"
-    (cd "$work" && dotnet build -c Release >&2)
-fi
+source bench/peer/peer.sh
 
 dotnet build bench/Kgglm.Bench -c Release --nologo -v quiet >&2
 bench=bench/Kgglm.Bench/bin/Release/net10.0/Kgglm.Bench

@@ -1,6 +1,7 @@
 using Kgglm.Kernels;
 using Kgglm.Kernels.Cpu;
 using Kgglm.Kernels.Ops;
+using Kgglm.Kernels.Tests.OpsSupport;
 using Kgglm.Tests.Support;
 
 namespace Kgglm.Tests;
@@ -100,25 +101,12 @@ public sealed class PackedMatMulTests
         Tensor bias = arena.AllocateFloat(n), c = arena.AllocateFloat(m * n);
         using PackedOperand nn = kernels.PackRight(b, MatMulLayout.NN, k, n);
         using PackedOperand nt = kernels.PackRight(b, MatMulLayout.NT, k, n);
-        void All()
+        Assert.Equal(0, Check.Allocated(() =>
         {
             kernels.MatMulPacked(a, nn, bias, m, c, false);
             kernels.MatMulPacked(a, nt, default, m, c, true);
             kernels.MatMulPacked(a, nt, default, 3, c, false);
-        }
-
-        for (int i = 0; i < 40; i++)
-        {
-            All();
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
-        {
-            All();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }));
     }
 
     private static void Compare(
@@ -137,52 +125,51 @@ public sealed class PackedMatMulTests
     // C has been given the bias, which is the same first add of every chain.
     private static float[] RunUnpacked(
         CpuKernels kernels, MatMulLayout layout, float[] a, float[] b, float[] bias, int m, int k,
-        int n, float[] c0, bool accumulate)
-    {
-        using GuardedArena arena = new(kernels, a.Length + b.Length + bias.Length + c0.Length
-            + (4 * 2 * GuardedArena.GuardLength));
-        Tensor ta = arena.Allocate(a, "a"), tb = arena.Allocate(b, "b");
-        Tensor tBias = bias.Length == 0 ? default : arena.Allocate(bias, "bias");
-        Tensor tc = arena.Allocate(c0, "c");
-        if (layout == MatMulLayout.NN)
+        int n, float[] c0, bool accumulate) =>
+        RunGuarded(kernels, a, b, bias, c0, (ta, tb, tBias, tc) =>
         {
-            kernels.MatMulNN(ta, tb, tBias, m, k, n, tc, accumulate);
-        }
-        else if (bias.Length == 0)
-        {
-            kernels.MatMulNT(ta, tb, m, k, n, tc, accumulate);
-        }
-        else
-        {
-            // (acc ? c : 0) + bias, as the packed kernel's start value, then the chain over k.
-            float[] start = new float[(long)m * n];
-            for (int i = 0; i < m; i++)
+            if (layout == MatMulLayout.NN)
             {
-                for (int j = 0; j < n; j++)
-                {
-                    start[((long)i * n) + j] = (accumulate ? c0[((long)i * n) + j] : 0f) + bias[j];
-                }
+                kernels.MatMulNN(ta, tb, tBias, m, k, n, tc, accumulate);
+                return;
             }
 
-            kernels.Upload(start, tc);
-            kernels.MatMulNT(ta, tb, m, k, n, tc, accumulate: true);
-        }
+            if (bias.Length > 0)
+            {
+                // (acc ? c : 0) + bias, the packed kernel's start value, then the chain over k.
+                float[] start = new float[(long)m * n];
+                for (long i = 0; i < start.Length; i++)
+                {
+                    start[i] = (accumulate ? c0[i] : 0f) + bias[i % n];
+                }
 
-        arena.CheckGuards();
-        return GuardedArena.Read(tc);
-    }
+                kernels.Upload(start, tc);
+            }
+
+            kernels.MatMulNT(ta, tb, m, k, n, tc, accumulate || bias.Length > 0);
+        });
 
     private static float[] RunPacked(
         CpuKernels kernels, MatMulLayout layout, float[] a, float[] b, float[] bias, int m, int k,
-        int n, float[] c0, bool accumulate)
+        int n, float[] c0, bool accumulate) =>
+        RunGuarded(kernels, a, b, bias, c0, (ta, tb, tBias, tc) =>
+        {
+            using PackedOperand packed = kernels.PackRight(tb, layout, k, n);
+            kernels.MatMulPacked(ta, packed, tBias, m, tc, accumulate);
+        });
+
+    /// <summary>Runs <paramref name="call"/> (a, b, bias, c) on guarded copies; returns C.
+    /// </summary>
+    private static float[] RunGuarded(
+        CpuKernels kernels, float[] a, float[] b, float[] bias, float[] c0,
+        Action<Tensor, Tensor, Tensor, Tensor> call)
     {
         using GuardedArena arena = new(kernels, a.Length + b.Length + bias.Length + c0.Length
             + (4 * 2 * GuardedArena.GuardLength));
         Tensor ta = arena.Allocate(a, "a"), tb = arena.Allocate(b, "b");
         Tensor tBias = bias.Length == 0 ? default : arena.Allocate(bias, "bias");
         Tensor tc = arena.Allocate(c0, "c");
-        using PackedOperand packed = kernels.PackRight(tb, layout, k, n);
-        kernels.MatMulPacked(ta, packed, tBias, m, tc, accumulate);
+        call(ta, tb, tBias, tc);
         arena.CheckGuards();
         return GuardedArena.Read(tc);
     }
