@@ -15,7 +15,9 @@ namespace Kgglm.Bench.EndToEnd;
 /// JSON line with sequences/s, seconds and peak RSS, to be read beside the peer's
 /// <c>generate</c> (bench/peer/generate.sh).
 /// Usage: <c>Kgglm.Bench generate [--users 943] [--beams 20] [--groups 5] [--threads 2]
-/// [--batch 32] [--dim 768 --layers 6 --heads 12 | --checkpoint DIR] [--profile]</c>.
+/// [--batch 32] [--dim 768 --layers 6 --heads 12 | --checkpoint DIR] [--profile]</c>;
+/// <c>--serve [--packed]</c> times one-user requests instead (a server's latency), with the
+/// weights packed once beforehand or not.
 /// </summary>
 internal static class DecodeThroughput
 {
@@ -54,6 +56,11 @@ internal static class DecodeThroughput
         using Recommender ownedRecommender = recommender;
         int[] ids = Enumerable.Range(1, d.Users.Count - 1)
             .Where(u => d.TestItems[u].Length > 0).Take(users).ToArray();
+
+        if (args.Contains("--serve"))
+        {
+            return Serve(recommender, ids, args.Contains("--packed"));
+        }
 
         // Untimed batches warm the JIT and the buffers, as the peer does (two, so that the
         // packed-weight path of a multi-batch decode is compiled too).
@@ -94,6 +101,41 @@ internal static class DecodeThroughput
             Console.Error.Write(p.Table());
         }
 
+        return 0;
+    }
+
+    /// <summary>Latency of one-user requests: the median and 90th percentile of 30.</summary>
+    private static int Serve(Recommender recommender, int[] ids, bool packed)
+    {
+        if (packed)
+        {
+            recommender.PackWeights();
+        }
+
+        for (int i = 0; i < 3; i++)
+        {
+            recommender.Recommend(ids.AsSpan(i, 1), RecommendationSplit.Test, 10);
+        }
+
+        var ms = new List<double>();
+        for (int i = 0; i < Math.Min(30, ids.Length); i++)
+        {
+            var watch = Stopwatch.StartNew();
+            recommender.Recommend(ids.AsSpan(i, 1), RecommendationSplit.Test, 10);
+            ms.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        ms.Sort();
+        var result = new Dictionary<string, object>
+        {
+            ["engine"] = "kgglm",
+            ["mode"] = packed ? "serve, weights packed once" : "serve, plain matmuls",
+            ["requests"] = ms.Count,
+            ["median_ms"] = Math.Round(ms[ms.Count / 2], 1),
+            ["p90_ms"] = Math.Round(ms[(int)(ms.Count * 0.9)], 1),
+            ["peak_rss_mib"] = TrainThroughput.PeakRssMib(),
+        };
+        Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
     }
 }

@@ -376,20 +376,22 @@ internal static unsafe class MatMul
         (long)((n + nr - 1) / nr) * nr * k;
 
     /// <summary>
-    /// The whole of <paramref name="p"/>'s B as [⌈N/NR⌉][K, NR] panels (columns past N zero), the
-    /// layout the K-block packing produces, so that any K block of panel q is the contiguous
-    /// <c>dst + (q·K + pc)·NR</c>. dst: <see cref="PackedRightLength"/> floats.
+    /// Panels [q0, q1) of <paramref name="p"/>'s whole B as [⌈N/NR⌉][K, NR] panels (columns past
+    /// N zero), the layout the K-block packing produces, so that any K block of panel q is the
+    /// contiguous <c>dst + (q·K + pc)·NR</c>. dst: <see cref="PackedRightLength"/> floats; the
+    /// panel ranges of different threads never overlap.
     /// </summary>
-    public static void PackRight(in MatMulProblem p, int nr, float* dst)
+    public static void PackRight(in MatMulProblem p, int nr, int q0, int q1, float* dst)
     {
+        float* first = dst + ((long)q0 * p.K * nr);
         if (p.BCol == 1)
         {
-            PackBRows(p, 0, p.K, 0, p.N, nr, dst);
+            int j0 = q0 * nr;
+            PackBRows(p, 0, p.K, j0, Math.Min(p.N, q1 * nr) - j0, nr, first);
             return;
         }
 
-        int panels = (p.N + nr - 1) / nr;
-        for (int q = 0; q < panels; q++)
+        for (int q = q0; q < q1; q++)
         {
             int j = q * nr;
             PackBColumns(p, 0, p.K, j, Math.Min(nr, p.N - j), nr, dst + ((long)q * p.K * nr));

@@ -61,6 +61,7 @@ public sealed class TrainingRunTests(SliceDataset slice, ITestOutputHelper outpu
         // The README's library example, on the run folder.
         using var kernels = new CpuKernels(2);
         using Recommender recommender = Recommender.Load(ft.OutputFolder, slice.Data, kernels);
+        recommender.PackWeights();
         string raw = slice.Data.Users[1];
         UserRecommendations r = recommender.Recommend(raw, topk: 5);
         Assert.InRange(r.Items.Count, 1, 5);
