@@ -44,8 +44,13 @@ public sealed class CommonOptions : ICommandParameterSet
     [HasDefaultValue]
     public string? Device { get; set; }
 
-    /// <summary>Output folder of the run.</summary>
-    [Option("output", Description = "output folder (default saved/<command>-<dataset>-<time>)")]
+    /// <summary>
+    /// Where the command writes: the run folder of pretrain / finetune / tune, the file of
+    /// evaluate (metrics JSON) and recommend (explanations; stdout without it).
+    /// </summary>
+    [Option("output", Description = "run folder (pretrain, finetune, tune; default " +
+        "saved/KGGLM-<command>-<dataset>-<time>) or file (evaluate: metrics JSON, default " +
+        "inside the checkpoint; recommend: explanations, default stdout)")]
     [HasDefaultValue]
     public string? Output { get; set; }
 
