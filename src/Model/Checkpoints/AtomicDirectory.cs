@@ -1,11 +1,14 @@
+using System.Runtime.InteropServices;
+
 namespace Kgglm.Checkpoints;
 
 /// <summary>
 /// Writes a folder (a checkpoint) so that a crash never leaves a half-written one under the
 /// target name: everything is written into <c>&lt;target&gt;.tmp-&lt;random&gt;</c> in the same
-/// parent folder, every file is flushed to disk, and the folder is renamed into place.
+/// parent folder, every file is flushed to disk, the folder is renamed into place, and the
+/// parent folder is flushed so that the rename itself survives a power loss.
 /// </summary>
-public static class AtomicDirectory
+public static partial class AtomicDirectory
 {
     /// <summary>
     /// Creates the folder <paramref name="target"/> atomically. <paramref name="writeContents"/>
@@ -29,9 +32,9 @@ public static class AtomicDirectory
         {
             writeContents(temporary);
             FlushFiles(temporary);
-            // TODO: fsync the parent folder after the rename for durability across power loss;
-            // .NET has no portable way to open a folder handle, and the rename is already atomic.
+            FlushFolder(temporary);
             Replace(full, temporary);
+            FlushFolder(parent);
         }
         catch
         {
@@ -104,6 +107,45 @@ public static class AtomicDirectory
             stream.Flush(flushToDisk: true);
         }
     }
+
+    /// <summary>
+    /// fsync of a folder: makes its entries (the files just written into it, or a rename into
+    /// it) durable. .NET cannot open a folder as a stream, so on Linux and macOS this calls
+    /// libc's open / fsync / close; Windows has no such call (NTFS journals its metadata), and
+    /// there it does nothing. Best effort: returns false where the file system refuses, since
+    /// by then the folder is complete and in place, and failing would misreport that.
+    /// </summary>
+    internal static bool FlushFolder(string folder)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            return false;
+        }
+
+        int fd = Open(folder, 0); // O_RDONLY: enough for fsync, on a folder too
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            return Fsync(fd) == 0;
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync")]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
 
     static void TryDeleteDirectory(string folder)
     {

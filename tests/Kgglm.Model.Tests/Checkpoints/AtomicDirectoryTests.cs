@@ -23,6 +23,15 @@ public class AtomicDirectoryTests
     }
 
     [Fact]
+    public void FoldersAreFlushedOnPosixAndAMissingOneIsReportedNotThrown()
+    {
+        using var folder = new TempFolder();
+        bool posix = OperatingSystem.IsLinux() || OperatingSystem.IsMacOS();
+        Assert.Equal(posix, AtomicDirectory.FlushFolder(folder.Path));
+        Assert.False(AtomicDirectory.FlushFolder(folder.File("does-not-exist")));
+    }
+
+    [Fact]
     public void FailureMidWriteLeavesNeitherHalfFolderNorTemp()
     {
         using var folder = new TempFolder();
