@@ -134,6 +134,12 @@ public sealed class LinkPredictionMetrics
     }
 
     /// <summary>
+    /// The metrics a validation can select on (higher is better; mean_rank is not one).
+    /// </summary>
+    public static readonly IReadOnlyList<string> SelectionMetrics =
+        ["mrr", "mrr@10", "hit@1", "hit@3", "hit@10", "ndcg@10"];
+
+    /// <summary>
     /// The averages as <c>mrr, mrr@10, hit@1, hit@3, hit@10, ndcg@10, mean_rank</c>, rounded to
     /// <paramref name="decimals"/> places (NaN when no query was added).
     /// </summary>

@@ -214,12 +214,29 @@ public static class TrainingRun
             ? new Recommender(kernels, model, dataset,
                 RecommendationEvaluation.Options(generation, evaluation))
             : null;
+
+        // Link prediction validates the same way on the valid triples' filtered tail ranking,
+        // on valid_metric when it is a link-prediction metric, else on mrr.
+        bool validateLp = stage == CorpusStage.LinkPrediction && dataset.KgSplit!.Valid.Count > 0;
+        using TailPredictor? lpValidator = validateLp
+            ? new TailPredictor(kernels, model, dataset)
+            : null;
+        string lpMetric = LinkPredictionMetrics.SelectionMetrics.Contains(evaluation.ValidMetric)
+            ? evaluation.ValidMetric
+            : "mrr";
+        if (validateLp && lpMetric != evaluation.ValidMetric)
+        {
+            reporter.Line($"valid_metric {evaluation.ValidMetric} is not a link-prediction " +
+                "metric: validating on mrr");
+        }
+
         bool earlyStopped = false;
 
         bool OnEpoch(int epoch, double mean, TrainingProgress now)
         {
             reporter.Line($"epoch {epoch + 1} {stageName} [train loss: {mean:F4}]");
-            return validator is not null && (epoch + 1) % train.EvalStep == 0
+            return (validator is not null || lpValidator is not null)
+                && (epoch + 1) % train.EvalStep == 0
                 && Validate($"epoch {epoch + 1}", now);
         }
 
@@ -227,9 +244,12 @@ public static class TrainingRun
         bool Validate(string label, TrainingProgress now)
         {
             var evalWatch = Stopwatch.StartNew();
-            (MetricResults valid, _) =
-                RecommendationEvaluation.Run(validator!, EvaluationSplit.Valid, evaluation);
-            double score = valid.TryGetValue(evaluation.ValidMetric, out double v) ? v : double.NaN;
+            MetricResults valid = lpValidator is not null
+                ? lpValidator.Evaluate(
+                    TailPredictor.Queries(dataset.KgSplit!.Valid), evaluation.DecimalPlaces)
+                : RecommendationEvaluation.Run(validator!, EvaluationSplit.Valid, evaluation).Item1;
+            string metric = lpValidator is not null ? lpMetric : evaluation.ValidMetric;
+            double score = valid.TryGetValue(metric, out double v) ? v : double.NaN;
             bool improved = validScores.Count == 0 || score >= validScores.Max();
             validScores.Add(score);
             reporter.Line(
@@ -282,7 +302,8 @@ public static class TrainingRun
 
         // A run stopped by max_steps before its first evaluation still gets a valid score (a
         // smoke run or a tuning trial must be comparable), from its final weights.
-        if (validator is not null && !interrupted && validScores.Count == 0)
+        if ((validator is not null || lpValidator is not null) && !interrupted
+            && validScores.Count == 0)
         {
             Validate($"step {end.Step}", end);
         }
@@ -306,9 +327,16 @@ public static class TrainingRun
             WriteReports(outputFolder, stageName, end, throughput, validScores, test);
         }
 
-        // Link prediction ends with the filtered tail-prediction metrics of the last weights.
+        // Link prediction ends with the filtered tail-prediction metrics of the best weights
+        // (the last ones when there is no valid split).
         if (stage == CorpusStage.LinkPrediction && !interrupted && dataset.KgSplit!.Test.Count > 0)
         {
+            if (Directory.Exists(bestFolder))
+            {
+                Checkpoint.LoadWeights(bestFolder, kernels, model);
+                reporter.Line($"loading the best weights from {bestFolder}");
+            }
+
             var testWatch = Stopwatch.StartNew();
             using var predictor = new TailPredictor(kernels, model, dataset);
             test = predictor.Evaluate(

@@ -75,6 +75,23 @@ public sealed class TrainingRunTests(SliceDataset slice, ITestOutputHelper outpu
     }
 
     [Fact]
+    public void Link_prediction_finetuning_validates_and_tests_the_best_weights()
+    {
+        // The slice's triples make one-step epochs: every epoch is validated on the valid
+        // triples, the best weights are kept and the test ranking uses them. valid_metric
+        // ndcg@10 is also a link-prediction metric, so it is the one selected on.
+        TrainingResult r = Run(CorpusStage.Finetune, "lp", steps: 3, resume: false,
+            ("task", "link-prediction"));
+        Assert.NotEmpty(r.ValidScores);
+        Assert.All(r.ValidScores, v => Assert.InRange(v, 1e-6, 1));
+        Assert.True(File.Exists(Path.Combine(r.OutputFolder, "best", "model.safetensors")));
+        Assert.Equal(Path.Combine(r.OutputFolder, "best"), r.BestCheckpoint);
+        Assert.NotNull(r.Test);
+        Assert.True(r.Test!.TryGetValue("mrr", out double mrr) && mrr > 0);
+        Assert.True(File.Exists(Path.Combine(r.OutputFolder, "test_metrics.json")));
+    }
+
+    [Fact]
     public void Bad_checkpoints_and_corpora_are_refused_with_one_line()
     {
         TrainingResult pre = Run(CorpusStage.Pretrain, "pre3", steps: 1, resume: false);
