@@ -6,9 +6,10 @@ namespace Kgglm.Bench;
 /// <summary>
 /// Runs the benchmarks of this assembly chosen on the command line, e.g.
 /// <c>dotnet run -c Release --project bench/Kgglm.Bench -- --filter '*MatMul*'</c>
-/// (no filter: an interactive menu). <c>train ...</c>, <c>generate ...</c> and <c>loss ...</c>
-/// run the end-to-end harnesses (<see cref="TrainThroughput"/>, <see cref="DecodeThroughput"/>,
-/// <see cref="CheckpointLoss"/>) instead of BenchmarkDotNet.
+/// (no filter: an interactive menu). <c>train ...</c>, <c>generate ...</c>, <c>load ...</c> and
+/// <c>loss ...</c> run the end-to-end harnesses (<see cref="TrainThroughput"/>,
+/// <see cref="DecodeThroughput"/>, <see cref="LoadTime"/>, <see cref="CheckpointLoss"/>)
+/// instead of BenchmarkDotNet.
 /// </summary>
 public static class Program
 {
@@ -22,6 +23,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "generate")
         {
             return DecodeThroughput.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "load")
+        {
+            return LoadTime.Run(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "loss")
