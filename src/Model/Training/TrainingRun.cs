@@ -318,8 +318,13 @@ public static class TrainingRun
                 reporter.Line($"loading the best weights from {bestFolder}");
             }
 
-            using var tester = new Recommender(
-                kernels, model, dataset, RecommendationEvaluation.Options(generation, evaluation));
+            // The validator's buffers serve the test too (the same options): a second decoder
+            // would hold another cache and logits buffer, 300 MB at the default size.
+            using Recommender? own = validator is null
+                ? new Recommender(kernels, model, dataset,
+                    RecommendationEvaluation.Options(generation, evaluation))
+                : null;
+            Recommender tester = validator ?? own!;
             var testWatch = Stopwatch.StartNew();
             (test, _) = RecommendationEvaluation.Run(tester, EvaluationSplit.Test, evaluation);
             reporter.Line($"test result ({testWatch.Elapsed.TotalSeconds:F1} s): " + test.Format());
