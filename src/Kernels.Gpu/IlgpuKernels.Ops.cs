@@ -95,16 +95,7 @@ public sealed partial class IlgpuKernels
         IntTensor tokens, IntTensor types, Tensor wte, Tensor wpe, int B, int T, int C,
         Tensor output)
     {
-        Positive(B, nameof(B));
-        Positive(T, nameof(T));
-        Positive(C, nameof(C));
-        Need(tokens, (long)B * T, nameof(tokens));
-        Need(wpe, (long)T * C, nameof(wpe));
-        Need(output, (long)B * T * C, nameof(output));
-        if (!types.IsEmpty)
-        {
-            Need(types, (long)B * T, nameof(types));
-        }
+        CheckEmbeddingForward(tokens, types, wpe, B, T, C, output);
 
         _table.EmbeddingForward(
             Elements((long)B * T * C), View(tokens), IntsOrDummy(types), View(wte), View(wpe),
@@ -116,17 +107,7 @@ public sealed partial class IlgpuKernels
         Tensor dOutput, IntTensor tokens, IntTensor types, int B, int T, int C, int V,
         Tensor dWte, Tensor dWpe)
     {
-        Positive(B, nameof(B));
-        Positive(T, nameof(T));
-        Positive(C, nameof(C));
-        Need(dOutput, (long)B * T * C, nameof(dOutput));
-        Need(tokens, (long)B * T, nameof(tokens));
-        Need(dWte, (long)V * C, nameof(dWte));
-        Need(dWpe, (long)T * C, nameof(dWpe));
-        if (!types.IsEmpty)
-        {
-            Need(types, (long)B * T, nameof(types));
-        }
+        CheckEmbeddingBackward(dOutput, tokens, types, B, T, C, V, dWte, dWpe);
 
         // TODO: one thread per column leaves most of a GPU idle at C = 768; a (column, token
         // range) split with a fixed-order merge would fill it, once profiling says it matters.
@@ -140,14 +121,7 @@ public sealed partial class IlgpuKernels
         Tensor x, Tensor weight, Tensor bias, int N, int C, Tensor output, Tensor mean,
         Tensor rstd)
     {
-        Positive(C, nameof(C));
-        NonNegative(N, nameof(N));
-        Need(x, (long)N * C, nameof(x));
-        Need(weight, C, nameof(weight));
-        Need(bias, C, nameof(bias));
-        Need(output, (long)N * C, nameof(output));
-        Need(mean, N, nameof(mean));
-        Need(rstd, N, nameof(rstd));
+        CheckLayerNormForward(x, weight, bias, N, C, output, mean, rstd);
         if (N > 0)
         {
             _table.LayerNormForward(
@@ -160,16 +134,7 @@ public sealed partial class IlgpuKernels
         Tensor dOutput, Tensor x, Tensor weight, Tensor mean, Tensor rstd, int N, int C,
         Tensor dInput, Tensor dWeight, Tensor dBias)
     {
-        Positive(C, nameof(C));
-        NonNegative(N, nameof(N));
-        Need(dOutput, (long)N * C, nameof(dOutput));
-        Need(x, (long)N * C, nameof(x));
-        Need(weight, C, nameof(weight));
-        Need(mean, N, nameof(mean));
-        Need(rstd, N, nameof(rstd));
-        Need(dInput, (long)N * C, nameof(dInput));
-        Need(dWeight, C, nameof(dWeight));
-        Need(dBias, C, nameof(dBias));
+        CheckLayerNormBackward(dOutput, x, weight, mean, rstd, N, C, dInput, dWeight, dBias);
         if (N == 0)
         {
             return;
@@ -240,10 +205,8 @@ public sealed partial class IlgpuKernels
         Tensor qkv, int B, int T, int C, int NH, DropoutSpec dropout, Tensor output,
         Tensor probabilities)
     {
-        AttentionArgs g = CheckAttention(B, T, C, NH, dropout);
-        Need(qkv, (long)B * T * 3 * C, nameof(qkv));
-        Need(output, (long)B * T * C, nameof(output));
-        Need(probabilities, (long)B * NH * T * T, nameof(probabilities));
+        CheckAttentionForward(qkv, B, T, C, NH, dropout, output, probabilities);
+        AttentionArgs g = Args(T, C, NH);
         _table.AttentionProbabilities(
             Elements((long)B * NH * T), View(qkv), View(probabilities), g);
         _table.AttentionOutput(
@@ -256,11 +219,8 @@ public sealed partial class IlgpuKernels
         Tensor dOutput, Tensor qkv, Tensor probabilities, int B, int T, int C, int NH,
         DropoutSpec dropout, Tensor dQkv)
     {
-        AttentionArgs g = CheckAttention(B, T, C, NH, dropout);
-        Need(dOutput, (long)B * T * C, nameof(dOutput));
-        Need(qkv, (long)B * T * 3 * C, nameof(qkv));
-        Need(probabilities, (long)B * NH * T * T, nameof(probabilities));
-        Need(dQkv, (long)B * T * 3 * C, nameof(dQkv));
+        CheckAttentionBackward(dOutput, qkv, probabilities, B, T, C, NH, dropout, dQkv);
+        AttentionArgs g = Args(T, C, NH);
         DropoutArgs d = DropoutArgs.From(dropout);
         ArrayView<float> dScores = Scratch((long)B * NH * T * T);
         _table.AttentionScoreGrad(
@@ -276,27 +236,7 @@ public sealed partial class IlgpuKernels
         Tensor qkv, IntTensor ancestors, int N, int t, int C, int NH, long positionStride,
         Tensor cache, Tensor output)
     {
-        Positive(N, nameof(N));
-        Positive(C, nameof(C));
-        Positive(NH, nameof(NH));
-        if (t < 0 || t >= DecodeKernels.MaxT || C % NH != 0 || positionStride < (long)N * 2 * C)
-        {
-            throw new ArgumentException(
-                $"attention decode: t = {t} (< {DecodeKernels.MaxT}), C = {C} "
-                + $"(multiple of NH = {NH}), positionStride = {positionStride} "
-                + $"(≥ N·2C = {(long)N * 2 * C})");
-        }
-
-        Need(qkv, (long)N * 3 * C, nameof(qkv));
-        Need(cache, (t * positionStride) + ((long)N * 2 * C), nameof(cache));
-        Need(output, (long)N * C, nameof(output));
-        if (t > 0 && ancestors.Length < (long)N * t)
-        {
-            throw new ArgumentException(
-                $"ancestors must hold [N={N}, t={t}] = {(long)N * t} ints, found " +
-                $"{ancestors.Length}", nameof(ancestors));
-        }
-
+        CheckAttentionDecode(qkv, ancestors, N, t, C, NH, positionStride, cache, output);
         int HS = C / NH;
         var g = new DecodeArgs(t, C, NH, HS, positionStride, 1f / MathF.Sqrt(HS));
         ArrayView<float> scores = Scratch((long)N * NH * DecodeKernels.MaxT);
@@ -310,10 +250,7 @@ public sealed partial class IlgpuKernels
     /// <inheritdoc/>
     public void RowLogSumExp(Tensor x, int m, int n, Tensor lse)
     {
-        NonNegative(m, nameof(m));
-        Positive(n, nameof(n));
-        Need(x, (long)m * n, nameof(x));
-        Need(lse, m, nameof(lse));
+        CheckRowLogSumExp(x, m, n, lse);
         if (m > 0)
         {
             _table.RowLogSumExp(m, View(x), View(lse), n);
@@ -349,14 +286,7 @@ public sealed partial class IlgpuKernels
         Tensor logits, IntTensor targets, int m, int vc, int v0, Tensor rowMax, Tensor rowSum,
         Tensor targetLogit)
     {
-        NonNegative(m, nameof(m));
-        NonNegative(vc, nameof(vc));
-        NonNegative(v0, nameof(v0));
-        Need(logits, (long)m * vc, nameof(logits));
-        Need(targets, m, nameof(targets));
-        Need(rowMax, m, nameof(rowMax));
-        Need(rowSum, m, nameof(rowSum));
-        Need(targetLogit, m, nameof(targetLogit));
+        CheckCrossEntropyStatistics(logits, targets, m, vc, v0, rowMax, rowSum, targetLogit);
         if (m > 0)
         {
             _table.CrossEntropyStatistics(
@@ -370,12 +300,7 @@ public sealed partial class IlgpuKernels
         Tensor rowMax, Tensor rowSum, Tensor targetLogit, IntTensor targets, int m,
         int ignoreIndex, Tensor losses)
     {
-        NonNegative(m, nameof(m));
-        Need(rowMax, m, nameof(rowMax));
-        Need(rowSum, m, nameof(rowSum));
-        Need(targetLogit, m, nameof(targetLogit));
-        Need(targets, m, nameof(targets));
-        Need(losses, m, nameof(losses));
+        CheckCrossEntropyLoss(rowMax, rowSum, targetLogit, targets, m, losses);
         if (m > 0)
         {
             _table.CrossEntropyLoss(
@@ -389,14 +314,7 @@ public sealed partial class IlgpuKernels
         Tensor logits, Tensor rowMax, Tensor rowSum, IntTensor targets, int m, int vc, int v0,
         float scale, int ignoreIndex, Tensor dLogits)
     {
-        NonNegative(m, nameof(m));
-        NonNegative(vc, nameof(vc));
-        NonNegative(v0, nameof(v0));
-        Need(logits, (long)m * vc, nameof(logits));
-        Need(rowMax, m, nameof(rowMax));
-        Need(rowSum, m, nameof(rowSum));
-        Need(targets, m, nameof(targets));
-        Need(dLogits, (long)m * vc, nameof(dLogits));
+        CheckCrossEntropyBackward(logits, rowMax, rowSum, targets, m, vc, v0, dLogits);
         if ((long)m * vc > 0)
         {
             _table.CrossEntropyBackward(
@@ -514,26 +432,6 @@ public sealed partial class IlgpuKernels
         Need(c, (long)m * n, nameof(c));
     }
 
-    private static AttentionArgs CheckAttention(int B, int T, int C, int NH, DropoutSpec dropout)
-    {
-        Positive(B, nameof(B));
-        Positive(T, nameof(T));
-        Positive(C, nameof(C));
-        Positive(NH, nameof(NH));
-        if (T > DecodeKernels.MaxT)
-        {
-            throw new ArgumentException(
-                $"T: expected ≤ {DecodeKernels.MaxT}, found {T}", nameof(T));
-        }
-
-        if (C % NH != 0)
-        {
-            throw new ArgumentException(
-                $"C: expected a multiple of NH = {NH}, found {C}", nameof(C));
-        }
-
-        CheckDropout(dropout);
-        int HS = C / NH;
-        return new AttentionArgs(T, C, NH, HS, 1f / MathF.Sqrt(HS));
-    }
+    private static AttentionArgs Args(int T, int C, int NH) =>
+        new(T, C, NH, C / NH, 1f / MathF.Sqrt(C / NH));
 }

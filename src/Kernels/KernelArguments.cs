@@ -5,7 +5,7 @@ namespace Kgglm.Kernels;
 /// size names the argument and the expected and found values the same way on every backend.
 /// Messages are built only on failure: a passing check allocates nothing.
 /// </summary>
-internal static class KernelArguments
+internal static partial class KernelArguments
 {
     /// <summary>Throws unless <paramref name="t"/> holds ≥ <paramref name="elements"/>.</summary>
     public static void Need(Tensor t, long elements, string name)

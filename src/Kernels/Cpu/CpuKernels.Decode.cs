@@ -17,23 +17,9 @@ public sealed unsafe partial class CpuKernels
         Tensor qkv, IntTensor ancestors, int N, int t, int C, int NH, long positionStride,
         Tensor cache, Tensor output)
     {
-        Positive(N, nameof(N));
-        Positive(C, nameof(C));
-        Positive(NH, nameof(NH));
-        if (t < 0 || t >= Attention.MaxT || C % NH != 0 || positionStride < (long)N * 2 * C)
-        {
-            throw new ArgumentException(
-                $"attention decode: t = {t} (< {Attention.MaxT}), C = {C} " +
-                $"(multiple of NH = {NH}), positionStride = {positionStride} " +
-                $"(≥ N·2C = {(long)N * 2 * C})");
-        }
-
-        Need(qkv, (long)N * 3 * C, nameof(qkv));
-        Need(cache, (t * positionStride) + ((long)N * 2 * C), nameof(cache));
-        Need(output, (long)N * C, nameof(output));
+        CheckAttentionDecode(qkv, ancestors, N, t, C, NH, positionStride, cache, output);
         if (t > 0)
         {
-            Need(ancestors, (long)N * t, nameof(ancestors));
             CheckIds(ancestors, N * t, positionStride / (2 * C), nameof(ancestors));
         }
 
@@ -53,10 +39,7 @@ public sealed unsafe partial class CpuKernels
     /// <inheritdoc/>
     public void RowLogSumExp(Tensor x, int m, int n, Tensor lse)
     {
-        NonNegative(m, nameof(m));
-        Positive(n, nameof(n));
-        Need(x, (long)m * n, nameof(x));
-        Need(lse, m, nameof(lse));
+        CheckRowLogSumExp(x, m, n, lse);
         DecodeJob j = _decodeJob;
         j.Kind = DecodeKind.LogSumExp;
         j.Simd = Simd;

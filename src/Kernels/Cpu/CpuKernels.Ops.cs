@@ -25,17 +25,11 @@ public sealed unsafe partial class CpuKernels
         IntTensor tokens, IntTensor types, Tensor wte, Tensor wpe, int B, int T, int C,
         Tensor output)
     {
-        Positive(B, nameof(B));
-        Positive(T, nameof(T));
-        Positive(C, nameof(C));
-        Need(tokens, (long)B * T, nameof(tokens));
-        Need(wpe, (long)T * C, nameof(wpe));
-        Need(output, (long)B * T * C, nameof(output));
+        CheckEmbeddingForward(tokens, types, wpe, B, T, C, output);
         long V = wte.Length / C;
         CheckIds(tokens, B * T, V, nameof(tokens));
         if (!types.IsEmpty)
         {
-            Need(types, (long)B * T, nameof(types));
             CheckIds(types, B * T, V, nameof(types));
         }
 
@@ -55,17 +49,10 @@ public sealed unsafe partial class CpuKernels
         Tensor dOutput, IntTensor tokens, IntTensor types, int B, int T, int C, int V,
         Tensor dWte, Tensor dWpe)
     {
-        Positive(B, nameof(B));
-        Positive(T, nameof(T));
-        Positive(C, nameof(C));
-        Need(dOutput, (long)B * T * C, nameof(dOutput));
-        Need(tokens, (long)B * T, nameof(tokens));
-        Need(dWte, (long)V * C, nameof(dWte));
-        Need(dWpe, (long)T * C, nameof(dWpe));
+        CheckEmbeddingBackward(dOutput, tokens, types, B, T, C, V, dWte, dWpe);
         CheckIds(tokens, B * T, V, nameof(tokens));
         if (!types.IsEmpty)
         {
-            Need(types, (long)B * T, nameof(types));
             CheckIds(types, B * T, V, nameof(types));
         }
 
@@ -86,14 +73,7 @@ public sealed unsafe partial class CpuKernels
         Tensor x, Tensor weight, Tensor bias, int N, int C, Tensor output, Tensor mean,
         Tensor rstd)
     {
-        Positive(C, nameof(C));
-        NonNegative(N, nameof(N));
-        Need(x, (long)N * C, nameof(x));
-        Need(weight, C, nameof(weight));
-        Need(bias, C, nameof(bias));
-        Need(output, (long)N * C, nameof(output));
-        Need(mean, N, nameof(mean));
-        Need(rstd, N, nameof(rstd));
+        CheckLayerNormForward(x, weight, bias, N, C, output, mean, rstd);
         OpJob j = Prepare(OpKind.LayerNormForward);
         j.P0 = CpuArena.Pointer(x);
         j.P1 = CpuArena.Pointer(weight);
@@ -110,16 +90,7 @@ public sealed unsafe partial class CpuKernels
         Tensor dOutput, Tensor x, Tensor weight, Tensor mean, Tensor rstd, int N, int C,
         Tensor dInput, Tensor dWeight, Tensor dBias)
     {
-        Positive(C, nameof(C));
-        NonNegative(N, nameof(N));
-        Need(dOutput, (long)N * C, nameof(dOutput));
-        Need(x, (long)N * C, nameof(x));
-        Need(weight, C, nameof(weight));
-        Need(mean, N, nameof(mean));
-        Need(rstd, N, nameof(rstd));
-        Need(dInput, (long)N * C, nameof(dInput));
-        Need(dWeight, C, nameof(dWeight));
-        Need(dBias, C, nameof(dBias));
+        CheckLayerNormBackward(dOutput, x, weight, mean, rstd, N, C, dInput, dWeight, dBias);
         OpJob j = Prepare(OpKind.LayerNormBackwardInput);
         j.P0 = CpuArena.Pointer(dOutput);
         j.P1 = CpuArena.Pointer(x);
@@ -200,10 +171,7 @@ public sealed unsafe partial class CpuKernels
         Tensor qkv, int B, int T, int C, int NH, DropoutSpec dropout, Tensor output,
         Tensor probabilities)
     {
-        CheckAttention(B, T, C, NH, dropout);
-        Need(qkv, (long)B * T * 3 * C, nameof(qkv));
-        Need(output, (long)B * T * C, nameof(output));
-        Need(probabilities, (long)B * NH * T * T, nameof(probabilities));
+        CheckAttentionForward(qkv, B, T, C, NH, dropout, output, probabilities);
         OpJob j = Prepare(OpKind.AttentionForward);
         j.P0 = CpuArena.Pointer(qkv);
         j.P1 = CpuArena.Pointer(output);
@@ -220,11 +188,7 @@ public sealed unsafe partial class CpuKernels
         Tensor dOutput, Tensor qkv, Tensor probabilities, int B, int T, int C, int NH,
         DropoutSpec dropout, Tensor dQkv)
     {
-        CheckAttention(B, T, C, NH, dropout);
-        Need(dOutput, (long)B * T * C, nameof(dOutput));
-        Need(qkv, (long)B * T * 3 * C, nameof(qkv));
-        Need(probabilities, (long)B * NH * T * T, nameof(probabilities));
-        Need(dQkv, (long)B * T * 3 * C, nameof(dQkv));
+        CheckAttentionBackward(dOutput, qkv, probabilities, B, T, C, NH, dropout, dQkv);
         OpJob j = Prepare(OpKind.AttentionBackward);
         j.P0 = CpuArena.Pointer(dOutput);
         j.P1 = CpuArena.Pointer(qkv);
@@ -242,14 +206,7 @@ public sealed unsafe partial class CpuKernels
         Tensor logits, IntTensor targets, int m, int vc, int v0, Tensor rowMax, Tensor rowSum,
         Tensor targetLogit)
     {
-        NonNegative(m, nameof(m));
-        NonNegative(vc, nameof(vc));
-        NonNegative(v0, nameof(v0));
-        Need(logits, (long)m * vc, nameof(logits));
-        Need(targets, m, nameof(targets));
-        Need(rowMax, m, nameof(rowMax));
-        Need(rowSum, m, nameof(rowSum));
-        Need(targetLogit, m, nameof(targetLogit));
+        CheckCrossEntropyStatistics(logits, targets, m, vc, v0, rowMax, rowSum, targetLogit);
         OpJob j = Prepare(OpKind.CrossEntropyStatistics);
         j.P0 = CpuArena.Pointer(logits);
         j.I0 = CpuArena.Pointer(targets);
@@ -266,12 +223,7 @@ public sealed unsafe partial class CpuKernels
         Tensor rowMax, Tensor rowSum, Tensor targetLogit, IntTensor targets, int m,
         int ignoreIndex, Tensor losses)
     {
-        NonNegative(m, nameof(m));
-        Need(rowMax, m, nameof(rowMax));
-        Need(rowSum, m, nameof(rowSum));
-        Need(targetLogit, m, nameof(targetLogit));
-        Need(targets, m, nameof(targets));
-        Need(losses, m, nameof(losses));
+        CheckCrossEntropyLoss(rowMax, rowSum, targetLogit, targets, m, losses);
 
         // M scalar logs: cheaper on the calling thread than waking the pool.
         CrossEntropy.Loss(
@@ -284,14 +236,7 @@ public sealed unsafe partial class CpuKernels
         Tensor logits, Tensor rowMax, Tensor rowSum, IntTensor targets, int m, int vc, int v0,
         float scale, int ignoreIndex, Tensor dLogits)
     {
-        NonNegative(m, nameof(m));
-        NonNegative(vc, nameof(vc));
-        NonNegative(v0, nameof(v0));
-        Need(logits, (long)m * vc, nameof(logits));
-        Need(rowMax, m, nameof(rowMax));
-        Need(rowSum, m, nameof(rowSum));
-        Need(targets, m, nameof(targets));
-        Need(dLogits, (long)m * vc, nameof(dLogits));
+        CheckCrossEntropyBackward(logits, rowMax, rowSum, targets, m, vc, v0, dLogits);
         OpJob j = Prepare(OpKind.CrossEntropyBackward);
         j.P0 = CpuArena.Pointer(logits);
         j.P1 = CpuArena.Pointer(rowMax);
@@ -395,26 +340,6 @@ public sealed unsafe partial class CpuKernels
                     $"{name}[{i}]: expected an id in [0, {V}), found {p[i]}", name);
             }
         }
-    }
-
-    private static void CheckAttention(int B, int T, int C, int NH, DropoutSpec dropout)
-    {
-        Positive(B, nameof(B));
-        Positive(T, nameof(T));
-        Positive(C, nameof(C));
-        Positive(NH, nameof(NH));
-        if (T > Attention.MaxT)
-        {
-            throw new ArgumentException($"T: expected ≤ {Attention.MaxT}, found {T}", nameof(T));
-        }
-
-        if (C % NH != 0)
-        {
-            throw new ArgumentException(
-                $"C: expected a multiple of NH = {NH}, found {C}", nameof(C));
-        }
-
-        CheckDropout(dropout);
     }
 
     private enum OpKind

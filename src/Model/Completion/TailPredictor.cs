@@ -146,36 +146,21 @@ public sealed class TailPredictor : IDisposable
         var rankings = new QueryRanking[Batch];
 
         // Several batches: the weights arranged once (the same bits, see Gpt2Inference).
-        bool pack = queries.Count > Batch && !_net.WeightsPacked;
-        if (pack)
+        using PackedScope packed = _net.PackedWhile(queries.Count > Batch);
+        for (int start = 0; start < queries.Count; start += Batch)
         {
-            _net.PackWeights();
-        }
+            int n = Math.Min(Batch, queries.Count - start);
+            Forward(queries, start, n);
 
-        try
-        {
-            for (int start = 0; start < queries.Count; start += Batch)
+            // Ranking is host work while the backend idles: spread it over the cores, then add
+            // in query order so the sums do not depend on the schedule.
+            Parallel.For(0, n, i => rankings[i] = Rank(queries[start + i], i));
+            for (int i = 0; i < n; i++)
             {
-                int n = Math.Min(Batch, queries.Count - start);
-                Forward(queries, start, n);
-
-                // Ranking is host work while the backend idles: spread it over the cores, then
-                // add in query order so the sums do not depend on the schedule.
-                Parallel.For(0, n, i => rankings[i] = Rank(queries[start + i], i));
-                for (int i = 0; i < n; i++)
-                {
-                    metrics.Add(rankings[i]);
-                }
-
-                progress?.Invoke(start + n, queries.Count);
+                metrics.Add(rankings[i]);
             }
-        }
-        finally
-        {
-            if (pack)
-            {
-                _net.ReleasePackedWeights();
-            }
+
+            progress?.Invoke(start + n, queries.Count);
         }
 
         return metrics.Results(decimals);

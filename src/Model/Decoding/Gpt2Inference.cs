@@ -157,6 +157,21 @@ public sealed class Gpt2Inference : IDisposable
         _packed = [.. packed];
     }
 
+    /// <summary>
+    /// Packs the weights until the returned scope is disposed, when <paramref name="worthIt"/>
+    /// and they are not packed already (a caller's longer-lived packing is left alone).
+    /// </summary>
+    public PackedScope PackedWhile(bool worthIt)
+    {
+        bool pack = worthIt && _packed is null;
+        if (pack)
+        {
+            PackWeights();
+        }
+
+        return new PackedScope(pack ? this : null);
+    }
+
     /// <summary>Frees the packed weights; the plain matmuls are used again.</summary>
     public void ReleasePackedWeights()
     {
@@ -467,4 +482,15 @@ public sealed class Gpt2Inference : IDisposable
         ReleasePackedWeights();
         _arena.Dispose();
     }
+}
+
+/// <summary>What <see cref="Gpt2Inference.PackedWhile"/> packed, released on dispose.</summary>
+public readonly struct PackedScope : IDisposable
+{
+    private readonly Gpt2Inference? _owner;
+
+    internal PackedScope(Gpt2Inference? owner) => _owner = owner;
+
+    /// <summary>Frees the weights packed for this scope, if any.</summary>
+    public void Dispose() => _owner?.ReleasePackedWeights();
 }
